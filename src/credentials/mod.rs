@@ -1,0 +1,124 @@
+//! AWS credentials: the access key id, the secret key and an optional session token.
+//! `Debug` and `Display` show only the (masked) access key id and whether a token is present;
+//! the secret and token live in zeroizing buffers and never reach any output.
+
+use zeroize::Zeroizing;
+
+#[derive(Clone)]
+pub struct Credentials {
+    access_key_id: String,
+    secret_access_key: Zeroizing<String>,
+    session_token: Option<Zeroizing<String>>,
+}
+
+impl Credentials {
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: Zeroizing::new(secret_access_key.into()),
+            session_token: session_token.filter(|t| !t.is_empty()).map(Zeroizing::new),
+        }
+    }
+
+    /// From `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, read through
+    /// `lookup` (so tests need not touch the process environment). `None` unless both the key id
+    /// and the secret are set and non-empty.
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let id = lookup("AWS_ACCESS_KEY_ID").filter(|v| !v.is_empty())?;
+        let secret = lookup("AWS_SECRET_ACCESS_KEY").filter(|v| !v.is_empty())?;
+        Some(Self::new(id, secret, lookup("AWS_SESSION_TOKEN")))
+    }
+
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    pub fn secret_access_key(&self) -> &str {
+        &self.secret_access_key
+    }
+
+    pub fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref().map(String::as_str)
+    }
+
+    /// The access key id with all but its first four and last four characters masked.
+    pub fn masked_access_key_id(&self) -> String {
+        mask(&self.access_key_id)
+    }
+}
+
+pub fn mask(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 8))
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.masked_access_key_id())
+            .field("secret_access_key", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
+}
+
+impl std::fmt::Display for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "access key {} ({} session token)",
+            self.masked_access_key_id(),
+            if self.session_token.is_some() {
+                "with"
+            } else {
+                "no"
+            }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_shows_secret_or_token() {
+        let c = Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            Some("TOKEN-SECRET-123".into()),
+        );
+        for shown in [format!("{c:?}"), format!("{c}"), format!("{c:#?}")] {
+            assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
+            assert!(!shown.contains("TOKEN-SECRET"), "{shown}");
+            assert!(!shown.contains("AKIAIOSFODNN7EXAMPLE"), "{shown}");
+            assert!(shown.contains("AKIA"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn loads_from_env_lookup() {
+        let env = |k: &str| match k {
+            "AWS_ACCESS_KEY_ID" => Some("AKID".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("secret".to_owned()),
+            "AWS_SESSION_TOKEN" => Some(String::new()),
+            _ => None,
+        };
+        let c = Credentials::from_env(env).expect("credentials");
+        assert_eq!(c.access_key_id(), "AKID");
+        assert_eq!(c.session_token(), None);
+        assert!(Credentials::from_env(|_| None).is_none());
+    }
+}

@@ -1,0 +1,8 @@
+//! s3up: uploads backups to Amazon S3 (and S3-compatible stores) signed with AWS Signature
+//! Version 4, from one static binary.
+//!
+//! What s3up never does: sign with SigV2, print secrets, leave a multipart upload behind, or
+//! report success before the server confirmed a complete object.
+
+pub mod credentials;
+pub mod sigv4;

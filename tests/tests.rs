@@ -1,0 +1,3 @@
+//! The single integration-test binary (one link step instead of one per file).
+
+mod sigv4_vectors;
