@@ -4,5 +4,11 @@
 //! What s3up never does: sign with SigV2, print secrets, leave a multipart upload behind, or
 //! report success before the server confirmed a complete object.
 
+pub mod checksum;
+pub mod client;
 pub mod credentials;
+pub mod error;
+pub mod s3;
 pub mod sigv4;
+pub mod transport;
+pub mod upload;

@@ -89,6 +89,36 @@ impl std::fmt::Display for Credentials {
     }
 }
 
+/// A source of credentials that may change over time (temporary credentials are refreshed
+/// before they expire, also in the middle of a long upload).
+pub trait ProvideCredentials: Send + Sync {
+    /// The credentials to sign the next request with.
+    ///
+    /// # Errors
+    /// When the source cannot give credentials (e.g. a metadata service stopped answering).
+    fn credentials(&self) -> Result<Credentials, crate::error::Error>;
+    /// The server said the credentials expired: fetch new ones on the next call.
+    fn invalidate(&self) {}
+    /// Where the credentials come from, for `doctor` and errors (e.g. "environment").
+    fn source(&self) -> String;
+}
+
+/// Credentials that never change (environment, flags, a static profile).
+#[derive(Debug, Clone)]
+pub struct StaticCredentials {
+    pub credentials: Credentials,
+    pub source: String,
+}
+
+impl ProvideCredentials for StaticCredentials {
+    fn credentials(&self) -> Result<Credentials, crate::error::Error> {
+        Ok(self.credentials.clone())
+    }
+    fn source(&self) -> String {
+        self.source.clone()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,404 @@
+//! Where signing meets I/O: address a request, sign it with the current time and credentials,
+//! send it, classify the answer, and retry what is worth retrying.
+//!
+//! Self-correcting as the spec asks: a `RequestTimeTooSkewed` answer sets the clock offset from
+//! the server's `Date` and re-signs; a wrong-region answer switches region and re-signs; an
+//! expired token refreshes the credentials. Transient faults (5xx, SlowDown, RequestTimeout,
+//! resets, timeouts) are retried with exponential backoff and full jitter.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::credentials::ProvideCredentials;
+use crate::error::Error;
+use crate::s3::addr::{AddressingStyle, Endpoint};
+use crate::s3::ops::S3Request;
+use crate::s3::xml;
+use crate::sigv4::{sha256_hex, PayloadHash, Request, Scope, Signer, SigningTime};
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// Retry and signing policy of a client.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub endpoint: Endpoint,
+    pub region: String,
+    pub addressing_style: AddressingStyle,
+    /// Total attempts per request (1 = no retry).
+    pub max_attempts: u32,
+    /// Sign each body's SHA-256 (true) or send `UNSIGNED-PAYLOAD` (HTTPS only).
+    pub payload_signing: bool,
+    /// First backoff step; each retry doubles it (up to `backoff_cap`), then full jitter.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl ClientOptions {
+    pub fn new(endpoint: Endpoint, region: impl Into<String>) -> Self {
+        Self {
+            endpoint,
+            region: region.into(),
+            addressing_style: AddressingStyle::Auto,
+            max_attempts: 5,
+            payload_signing: true,
+            backoff_base: Duration::from_millis(200),
+            backoff_cap: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A signed S3 client shared by all upload workers.
+pub struct Client {
+    transport: Transport,
+    signer: Signer,
+    credentials: Arc<dyn ProvideCredentials>,
+    options: ClientOptions,
+    region: RwLock<String>,
+    clock_offset: AtomicI64,
+    retries: AtomicU64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.options.endpoint)
+            .field("region", &self.region())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The parts of an answer callers need.
+pub type Response = HttpResponse;
+
+impl Client {
+    pub fn new(
+        transport: Transport,
+        credentials: Arc<dyn ProvideCredentials>,
+        options: ClientOptions,
+    ) -> Self {
+        Self {
+            transport,
+            signer: Signer::s3(),
+            credentials,
+            region: RwLock::new(options.region.clone()),
+            options,
+            clock_offset: AtomicI64::new(0),
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    pub fn region(&self) -> String {
+        self.region
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    pub fn credentials_source(&self) -> String {
+        self.credentials.source()
+    }
+
+    /// Seconds the local clock is behind the server's, as learnt from a skew answer.
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    /// Retries made so far by this client (all requests).
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// The full URL of an object (for messages and presigning).
+    pub fn object_url(&self, bucket: &str, key: &str) -> (String, String) {
+        let loc = self
+            .options
+            .endpoint
+            .locate(bucket, key, self.options.addressing_style);
+        (self.options.endpoint.base_url(&loc.host), loc.host)
+    }
+
+    pub fn now(&self) -> SigningTime {
+        let local = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        SigningTime(local + self.clock_offset())
+    }
+
+    pub fn signer(&self) -> &Signer {
+        &self.signer
+    }
+
+    pub fn current_credentials(&self) -> Result<crate::credentials::Credentials, Error> {
+        self.credentials.credentials()
+    }
+
+    /// Sends `req` with its body's SHA-256 computed here.
+    ///
+    /// # Errors
+    /// The S3 error after retries, a transport error after retries, or a credentials error.
+    pub fn send(&self, req: &S3Request) -> Result<Response, Error> {
+        let payload = if self.options.payload_signing || self.options.endpoint.scheme != "https" {
+            PayloadHash::Sha256Hex(sha256_hex(req.body))
+        } else {
+            PayloadHash::Unsigned
+        };
+        self.send_with_payload(req, &payload)
+    }
+
+    /// Sends `req` whose payload hash is already known (hashed while it was read).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_with_payload(
+        &self,
+        req: &S3Request,
+        payload: &PayloadHash,
+    ) -> Result<Response, Error> {
+        let mut attempt = 0u32;
+        let mut corrections = 0u32;
+        loop {
+            attempt += 1;
+            let outcome = self.send_once(req, payload);
+            let retry = match &outcome {
+                Ok(resp) if resp.status < 300 => return outcome,
+                Ok(resp) => match self.correct(req, resp) {
+                    Correction::Corrected if corrections < 3 => {
+                        corrections += 1;
+                        attempt -= 1;
+                        continue;
+                    }
+                    Correction::Retry => true,
+                    _ => false,
+                },
+                Err(Error::Transport { source, .. }) => source.is_retryable(),
+                Err(_) => false,
+            };
+            if !retry || attempt >= self.options.max_attempts {
+                return match outcome {
+                    Ok(resp) => Err(s3_error(req.operation, &resp)),
+                    Err(e) => Err(e),
+                };
+            }
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            let delay = backoff(self.options.backoff_base, self.options.backoff_cap, attempt);
+            log::info!(
+                "{} {}: retrying in {} ms (attempt {} of {}): {}",
+                req.operation,
+                req.key,
+                delay.as_millis(),
+                attempt + 1,
+                self.options.max_attempts,
+                match &outcome {
+                    Ok(resp) => s3_error(req.operation, resp).to_string(),
+                    Err(e) => e.to_string(),
+                }
+            );
+            std::thread::sleep(delay);
+        }
+    }
+
+    fn send_once(&self, req: &S3Request, payload: &PayloadHash) -> Result<Response, Error> {
+        let creds = self.credentials.credentials()?;
+        let region = self.region();
+        let loc = self
+            .options
+            .endpoint
+            .locate(req.bucket, req.key, self.options.addressing_style);
+        let mut headers = Vec::with_capacity(req.headers.len() + 6);
+        headers.push(("host".to_owned(), loc.host.clone()));
+        headers.extend(req.headers.iter().cloned());
+        let scope = Scope {
+            time: self.now(),
+            region: &region,
+            service: "s3",
+        };
+        let signed = self.signer.sign(
+            &Request {
+                method: req.method,
+                path: &loc.path,
+                query: &req.query,
+                headers: &headers,
+            },
+            &creds,
+            &scope,
+            payload,
+        );
+        log::debug!(
+            "{} canonical request:\n{}\n-- string to sign:\n{}",
+            req.operation,
+            signed.canonical_request,
+            signed.string_to_sign
+        );
+        headers.extend(signed.headers);
+        let mut url = self.options.endpoint.base_url(&loc.host);
+        url.push_str(&signed.wire_path);
+        if !signed.wire_query.is_empty() {
+            url.push('?');
+            url.push_str(&signed.wire_query);
+        }
+        let resp = self
+            .transport
+            .send(&HttpRequest {
+                method: req.method,
+                url: &url,
+                headers: &headers,
+                body: req.body,
+            })
+            .map_err(|source| Error::Transport {
+                operation: req.operation,
+                source,
+            })?;
+        log::debug!("{} {} -> {}", req.operation, url, resp.status);
+        Ok(resp)
+    }
+
+    /// Fixes what the answer says is wrong with how we signed, if it can be fixed.
+    fn correct(&self, req: &S3Request, resp: &Response) -> Correction {
+        let body = xml::error_body(&resp.body).unwrap_or_default();
+        let code = if body.code.is_empty() {
+            status_code_name(req, resp.status)
+        } else {
+            body.code.clone()
+        };
+        match code.as_str() {
+            "RequestTimeTooSkewed" => {
+                let Some(server) = resp
+                    .header("date")
+                    .and_then(|d| httpdate::parse_http_date(d).ok())
+                else {
+                    return Correction::None;
+                };
+                let server = server
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+                let local = self.now().0 - self.clock_offset();
+                let offset = server - local;
+                self.clock_offset.store(offset, Ordering::Relaxed);
+                log::warn!(
+                    "the local clock is off by {offset} s from the server's: signing with the server's time (fix the clock with NTP)"
+                );
+                Correction::Corrected
+            }
+            "PermanentRedirect"
+            | "AuthorizationHeaderMalformed"
+            | "IllegalLocationConstraintException" => {
+                let region = resp
+                    .header("x-amz-bucket-region")
+                    .map(str::to_owned)
+                    .or(body.region);
+                match region {
+                    Some(r) if r != self.region() => {
+                        log::warn!(
+                            "bucket {} is in region {r}, not {}: following it",
+                            req.bucket,
+                            self.region()
+                        );
+                        *self.region.write().unwrap_or_else(PoisonError::into_inner) = r;
+                        Correction::Corrected
+                    }
+                    _ => Correction::None,
+                }
+            }
+            "ExpiredToken" | "TokenRefreshRequired" => {
+                self.credentials.invalidate();
+                log::info!("credentials expired: refreshing");
+                Correction::Corrected
+            }
+            "InternalError"
+            | "SlowDown"
+            | "ServiceUnavailable"
+            | "RequestTimeout"
+            | "RequestTimeoutException" => Correction::Retry,
+            _ if matches!(resp.status, 500 | 502 | 503 | 504) => Correction::Retry,
+            _ => Correction::None,
+        }
+    }
+}
+
+enum Correction {
+    Corrected,
+    Retry,
+    None,
+}
+
+/// An S3 error from an answer (a HEAD answer has no body: its status names the error).
+pub fn s3_error(operation: &'static str, resp: &Response) -> Error {
+    let body = xml::error_body(&resp.body).unwrap_or_default();
+    let code = if body.code.is_empty() {
+        status_name(resp.status).to_owned()
+    } else {
+        body.code
+    };
+    Error::S3 {
+        operation,
+        status: resp.status,
+        code,
+        message: body.message,
+        request_id: if body.request_id.is_empty() {
+            resp.header("x-amz-request-id")
+                .unwrap_or_default()
+                .to_owned()
+        } else {
+            body.request_id
+        },
+    }
+}
+
+fn status_code_name(req: &S3Request, status: u16) -> String {
+    if req.key.is_empty() && status == 404 {
+        return "NoSuchBucket".into();
+    }
+    status_name(status).into()
+}
+
+fn status_name(status: u16) -> &'static str {
+    match status {
+        301 => "PermanentRedirect",
+        400 => "BadRequest",
+        403 => "AccessDenied",
+        404 => "NotFound",
+        500 => "InternalError",
+        503 => "SlowDown",
+        _ => "HttpError",
+    }
+}
+
+/// Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
+pub fn backoff(base: Duration, cap: Duration, attempt: u32) -> Duration {
+    let ceiling = base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
+        .min(cap);
+    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(random_u64() % nanos)
+}
+
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS per instance: enough randomness for jitter.
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_under_the_ceiling() {
+        let base = Duration::from_millis(100);
+        let cap = Duration::from_secs(2);
+        for attempt in 1..30 {
+            let d = backoff(base, cap, attempt);
+            assert!(d <= cap);
+            assert!(d <= base * 2u32.pow((attempt - 1).min(20)));
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! S3's side of the protocol as plain values: addresses, request descriptions, XML documents.
+//! No I/O and no signing here.
+
+pub mod addr;
+pub mod ops;
+pub mod xml;

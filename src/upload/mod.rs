@@ -1,0 +1,242 @@
+//! The upload engine: one path for files and streams. Below the multipart threshold a single
+//! PutObject; above it a multipart upload whose parts are read in order by the calling thread
+//! and sent in parallel by workers, with at most `concurrency + 1` part buffers alive. Success
+//! only when the server confirmed a complete object of the right size (and checksum); on any
+//! failure after CreateMultipartUpload the upload is aborted.
+
+mod control;
+mod multipart;
+pub mod plan;
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+pub use control::Control;
+
+use crate::checksum::{ChecksumAlgorithm, Hasher};
+use crate::client::Client;
+use crate::error::Error;
+use crate::s3::ops::{self, ObjectOptions};
+use plan::Limits;
+
+/// Which additional checksum to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumMode {
+    /// CRC64NVME (full object) where the server accepts it; without, and a warning, where not.
+    Auto,
+    /// Exactly this algorithm; a server that refuses it fails the upload.
+    Explicit(ChecksumAlgorithm),
+    Off,
+}
+
+#[derive(Debug)]
+pub struct UploadOptions {
+    pub part_size: u64,
+    pub multipart_threshold: u64,
+    pub concurrency: usize,
+    pub checksum: ChecksumMode,
+    pub object: ObjectOptions,
+    pub limits: Limits,
+    /// Set once a server refused checksums under `Auto`: later uploads skip them.
+    pub checksum_refused: AtomicBool,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            part_size: 8 * plan::MIB,
+            multipart_threshold: 8 * plan::MIB,
+            concurrency: 4,
+            checksum: ChecksumMode::Auto,
+            object: ObjectOptions::default(),
+            limits: Limits::default(),
+            checksum_refused: AtomicBool::new(false),
+        }
+    }
+}
+
+impl UploadOptions {
+    fn algorithm(&self) -> Option<ChecksumAlgorithm> {
+        match self.checksum {
+            ChecksumMode::Auto if !self.checksum_refused.load(Ordering::Relaxed) => {
+                Some(ChecksumAlgorithm::Crc64Nvme)
+            }
+            ChecksumMode::Explicit(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Under `Auto`, a refusal of the checksum switches it off (once, with a warning) and the
+    /// caller retries without; otherwise the error stands.
+    fn refused_checksum(&self, err: &Error) -> bool {
+        let refusal = matches!(
+            err,
+            Error::S3 { status: 400 | 501, code, .. }
+                if matches!(code.as_str(), "InvalidRequest" | "InvalidArgument" | "NotImplemented" | "BadRequest")
+        );
+        if refusal
+            && self.checksum == ChecksumMode::Auto
+            && !self.checksum_refused.swap(true, Ordering::Relaxed)
+        {
+            log::warn!("the server refused checksum headers ({err}); uploading without an additional checksum (the SHA-256 payload signature still covers every byte)");
+            return true;
+        }
+        refusal && self.checksum == ChecksumMode::Auto
+    }
+}
+
+/// Where an object goes.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub bucket: String,
+    pub key: String,
+}
+
+/// What an upload did, for `--json` and messages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadReport {
+    pub size: u64,
+    pub etag: String,
+    pub checksum: Option<String>,
+    pub checksum_algorithm: Option<&'static str>,
+    pub parts: u32,
+    pub seconds: f64,
+    pub retries: u64,
+}
+
+/// Uploads everything `reader` yields. `size` is the exact length when known (files), `None`
+/// for streams (then part sizes grow as it goes).
+///
+/// # Errors
+/// Any failure; a multipart upload started here has been aborted when this returns an error.
+pub fn upload(
+    client: &Client,
+    target: &Target,
+    reader: &mut (dyn Read + Send),
+    size: Option<u64>,
+    opts: &UploadOptions,
+    control: &Control,
+) -> Result<UploadReport, Error> {
+    let started = Instant::now();
+    let retries_before = client.retries();
+    let part_plan = plan::plan(opts.part_size, size, &opts.limits).map_err(Error::Usage)?;
+    // Read up to the threshold first: a short stream becomes a single PutObject.
+    let threshold = opts.multipart_threshold.max(1);
+    let mut first = Vec::new();
+    let want = match size {
+        Some(s) if s < threshold => s + 1,
+        _ => threshold,
+    };
+    read_up_to(reader, &mut first, want)?;
+    let mut report = if (first.len() as u64) < threshold {
+        put_single(client, target, &first, opts, control)?
+    } else {
+        multipart::upload(
+            client, target, first, reader, part_plan, size, opts, control,
+        )?
+    };
+    report.seconds = started.elapsed().as_secs_f64();
+    report.retries = client.retries() - retries_before;
+    if let Some(expected) = size {
+        if report.size != expected {
+            return Err(Error::Integrity(format!(
+                "s3://{}/{}: read {} bytes but the source has {expected}: it changed while being uploaded",
+                target.bucket, target.key, report.size
+            )));
+        }
+    }
+    Ok(report)
+}
+
+/// Reads until `buf` holds `limit` bytes or the reader ends.
+pub(crate) fn read_up_to(
+    reader: &mut (dyn Read + Send),
+    buf: &mut Vec<u8>,
+    limit: u64,
+) -> Result<(), Error> {
+    reader
+        .take(limit.saturating_sub(buf.len() as u64))
+        .read_to_end(buf)
+        .map_err(|source| Error::Source {
+            path: "input".into(),
+            source,
+        })?;
+    Ok(())
+}
+
+fn put_single(
+    client: &Client,
+    target: &Target,
+    body: &[u8],
+    opts: &UploadOptions,
+    control: &Control,
+) -> Result<UploadReport, Error> {
+    loop {
+        let algorithm = opts.algorithm();
+        let value = algorithm.map(|a| Hasher::of(a, body));
+        control.throttle(body.len() as u64);
+        if control.is_interrupted() {
+            return Err(Error::Interrupted);
+        }
+        let req = ops::put_object(
+            &target.bucket,
+            &target.key,
+            &opts.object,
+            algorithm.zip(value.as_deref()),
+            body,
+        );
+        let resp = match client.send(&req) {
+            Ok(resp) => resp,
+            Err(e) if algorithm.is_some() && opts.refused_checksum(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        control.add_done(body.len() as u64);
+        let checksum = match (algorithm, value) {
+            (Some(a), Some(local)) => {
+                verify_checksum(target, a, &local, resp.header(&a.header()), opts)?;
+                Some(local)
+            }
+            _ => None,
+        };
+        return Ok(UploadReport {
+            size: body.len() as u64,
+            etag: resp.header("etag").unwrap_or_default().to_owned(),
+            checksum,
+            checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),
+            parts: 1,
+            seconds: 0.0,
+            retries: 0,
+        });
+    }
+}
+
+/// Compares the checksum the server reports with ours. A server that reports none is only
+/// tolerated under `Auto` (third-party servers often ignore checksums).
+fn verify_checksum(
+    target: &Target,
+    algorithm: ChecksumAlgorithm,
+    local: &str,
+    remote: Option<&str>,
+    opts: &UploadOptions,
+) -> Result<(), Error> {
+    match remote {
+        Some(r) if r == local => Ok(()),
+        Some(r) => Err(Error::Integrity(format!(
+            "s3://{}/{}: the server's {} checksum {r} differs from the local {local}: the object is corrupt, upload it again",
+            target.bucket,
+            target.key,
+            algorithm.name()
+        ))),
+        None if opts.checksum == ChecksumMode::Auto => {
+            log::debug!("server reported no {} checksum for {}", algorithm.name(), target.key);
+            Ok(())
+        }
+        None => Err(Error::Integrity(format!(
+            "s3://{}/{}: the server did not report the {} checksum, so the upload cannot be verified (use --checksum-algorithm none for servers without checksums)",
+            target.bucket,
+            target.key,
+            algorithm.name()
+        ))),
+    }
+}
