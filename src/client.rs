@@ -234,7 +234,7 @@ impl Client {
             signed.string_to_sign
         );
         headers.extend(signed.headers);
-        let mut url = self.options.endpoint.base_url(&loc.host);
+        let mut url = endpoint.base_url(&loc.host);
         url.push_str(&signed.wire_path);
         if !signed.wire_query.is_empty() {
             url.push('?');

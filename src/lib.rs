@@ -12,3 +12,6 @@ pub mod s3;
 pub mod sigv4;
 pub mod transport;
 pub mod upload;
+pub mod sources;
+pub mod profile;
+pub mod config;

@@ -2,6 +2,8 @@
 //! `Debug` and `Display` show only the (masked) access key id and whether a token is present;
 //! the secret and token live in zeroizing buffers and never reach any output.
 
+pub mod chain;
+
 use zeroize::Zeroizing;
 
 #[derive(Clone)]

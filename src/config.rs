@@ -1,0 +1,134 @@
+//! From flags, environment and profile to a ready client: endpoint, region, addressing style,
+//! TLS and credentials, each with where it came from (for `doctor` and error messages).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::client::{Client, ClientOptions};
+use crate::credentials::chain::{self, Context};
+use crate::credentials::ProvideCredentials;
+use crate::error::Error;
+use crate::profile::{self, Profile};
+use crate::s3::addr::{AddressingStyle, Endpoint};
+use crate::transport::{Transport, TransportOptions};
+
+/// The options every command shares (flag names follow `aws s3`).
+#[derive(Debug, Clone, Default)]
+pub struct CommonOptions {
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub ca_bundle: Option<PathBuf>,
+    pub no_verify_ssl: bool,
+    pub addressing_style: Option<String>,
+    /// Total attempts per request, from `--retries` (+1) or `AWS_MAX_ATTEMPTS`.
+    pub max_attempts: Option<u32>,
+}
+
+/// A configured connection to S3 and what it was configured from.
+pub struct Session {
+    pub client: Client,
+    pub profile: Profile,
+    pub region_source: String,
+    pub endpoint_source: String,
+    pub tls_roots: String,
+}
+
+/// Environment lookup type used throughout configuration.
+pub type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+/// Builds the transport options (TLS, proxy) from flags, environment and profile.
+pub fn transport_options(common: &CommonOptions, env: Env, profile: &Profile) -> TransportOptions {
+    let ca_bundle = common
+        .ca_bundle
+        .clone()
+        .or_else(|| env("AWS_CA_BUNDLE").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| profile.ca_bundle.as_ref().map(PathBuf::from));
+    TransportOptions {
+        ca_bundle,
+        no_verify_ssl: common.no_verify_ssl,
+        ..TransportOptions::default()
+    }
+}
+
+/// Resolves everything but credentials' network sources eagerly.
+///
+/// # Errors
+/// [`Error::Usage`] for bad flags or files, [`Error::Credentials`] when none are found.
+pub fn open(common: &CommonOptions, env: Env) -> Result<Session, Error> {
+    let base_transport = TransportOptions::default();
+    let ctx = Context { env, profile: common.profile.as_deref(), transport: &base_transport };
+    let profile = profile::load(&ctx)?;
+    let transport_opts = transport_options(common, env, &profile);
+    let ctx = Context { transport: &transport_opts, ..ctx };
+    let credentials = chain::resolve(&ctx)?;
+    session_with(common, env, profile, transport_opts, credentials)
+}
+
+/// Like [`open`], with credentials already chosen.
+///
+/// # Errors
+/// As [`open`].
+pub fn session_with(
+    common: &CommonOptions,
+    env: Env,
+    profile: Profile,
+    transport_opts: TransportOptions,
+    credentials: Arc<dyn ProvideCredentials>,
+) -> Result<Session, Error> {
+    let (region, region_source) = resolve_region(common, env, &profile);
+    let (endpoint, endpoint_source) = match (&common.endpoint_url, env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"), &profile.endpoint_url) {
+        (Some(url), ..) => (url.clone(), "--endpoint-url"),
+        (None, Some(url), ..) if !url.is_empty() => (url, "AWS_ENDPOINT_URL_S3"),
+        (None, _, Some(url), _) if !url.is_empty() => (url, "AWS_ENDPOINT_URL"),
+        (None, _, _, Some(url)) => (url.clone(), "profile endpoint_url"),
+        _ => (String::new(), "AWS regional endpoint"),
+    };
+    let endpoint = if endpoint.is_empty() {
+        Endpoint::aws(&region)
+    } else {
+        Endpoint::parse(&endpoint).map_err(|e| Error::Usage(e.to_string()))?
+    };
+    let style = match common.addressing_style.as_deref() {
+        Some(s) => s.parse::<AddressingStyle>().map_err(Error::Usage)?,
+        None => profile.s3.addressing_style.unwrap_or_default(),
+    };
+    let mut options = ClientOptions::new(endpoint.clone(), region);
+    options.addressing_style = style;
+    if let Some(n) = common.max_attempts.or_else(|| env("AWS_MAX_ATTEMPTS").and_then(|v| v.parse().ok())) {
+        options.max_attempts = n.max(1);
+    }
+    if let Some(signing) = profile.s3.payload_signing_enabled {
+        options.payload_signing = signing;
+    }
+    let tls_roots = match (&transport_opts.ca_bundle, transport_opts.no_verify_ssl) {
+        (_, true) => "none: certificate verification disabled (--no-verify-ssl)".to_owned(),
+        (Some(p), _) => format!("CA bundle {}", p.display()),
+        (None, _) => "bundled Mozilla roots (webpki-roots)".to_owned(),
+    };
+    let transport = Transport::new(&transport_opts).map_err(|e| Error::Usage(e.to_string()))?;
+    Ok(Session {
+        client: Client::new(transport, credentials, options),
+        profile,
+        region_source,
+        endpoint_source: endpoint_source.to_owned(),
+        tls_roots,
+    })
+}
+
+/// Region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile, else `us-east-1`
+/// (and the client follows the bucket's region if that is wrong).
+pub fn resolve_region(common: &CommonOptions, env: Env, profile: &Profile) -> (String, String) {
+    if let Some(r) = &common.region {
+        return (r.clone(), "--region".into());
+    }
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(r) = env(var).filter(|v| !v.is_empty()) {
+            return (r, var.into());
+        }
+    }
+    if let Some(r) = &profile.region {
+        return (r.clone(), "profile".into());
+    }
+    ("us-east-1".into(), "default (us-east-1; the bucket's region is followed)".into())
+}
