@@ -112,13 +112,13 @@ impl Client {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// The full URL of an object (for messages and presigning).
-    pub fn object_url(&self, bucket: &str, key: &str) -> (String, String) {
-        let loc = self
-            .options
-            .endpoint
-            .locate(bucket, key, self.options.addressing_style);
-        (self.options.endpoint.base_url(&loc.host), loc.host)
+    /// The endpoint in use: a custom one as given; AWS's follows the current region.
+    pub fn endpoint(&self) -> Endpoint {
+        if self.options.endpoint.custom {
+            self.options.endpoint.clone()
+        } else {
+            Endpoint::aws(&self.region())
+        }
     }
 
     pub fn now(&self) -> SigningTime {
@@ -204,10 +204,8 @@ impl Client {
     fn send_once(&self, req: &S3Request, payload: &PayloadHash) -> Result<Response, Error> {
         let creds = self.credentials.credentials()?;
         let region = self.region();
-        let loc = self
-            .options
-            .endpoint
-            .locate(req.bucket, req.key, self.options.addressing_style);
+        let endpoint = self.endpoint();
+        let loc = endpoint.locate(req.bucket, req.key, self.options.addressing_style);
         let mut headers = Vec::with_capacity(req.headers.len() + 6);
         headers.push(("host".to_owned(), loc.host.clone()));
         headers.extend(req.headers.iter().cloned());
