@@ -5,13 +5,14 @@
 //! report success before the server confirmed a complete object.
 
 pub mod checksum;
+pub mod cli;
 pub mod client;
+pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod profile;
 pub mod s3;
 pub mod sigv4;
+pub mod sources;
 pub mod transport;
 pub mod upload;
-pub mod sources;
-pub mod profile;
-pub mod config;

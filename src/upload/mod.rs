@@ -38,6 +38,8 @@ pub struct UploadOptions {
     pub checksum: ChecksumMode,
     pub object: ObjectOptions,
     pub limits: Limits,
+    /// For streams: the expected size, if the user knows it (a hint for the first part size).
+    pub expected_size: Option<u64>,
     /// Set once a server refused checksums under `Auto`: later uploads skip them.
     pub checksum_refused: AtomicBool,
 }
@@ -51,6 +53,7 @@ impl Default for UploadOptions {
             checksum: ChecksumMode::Auto,
             object: ObjectOptions::default(),
             limits: Limits::default(),
+            expected_size: None,
             checksum_refused: AtomicBool::new(false),
         }
     }
@@ -120,7 +123,17 @@ pub fn upload(
 ) -> Result<UploadReport, Error> {
     let started = Instant::now();
     let retries_before = client.retries();
-    let part_plan = plan::plan(opts.part_size, size, &opts.limits).map_err(Error::Usage)?;
+    let part_plan = match (size, opts.expected_size) {
+        (None, Some(hint)) => {
+            plan::plan(opts.part_size, Some(hint), &opts.limits).map(|p| plan::PartPlan::Growing {
+                first: p.part_size(1),
+                parts_per_step: (opts.limits.max_parts / 10).max(1),
+                max: opts.limits.max_part_size,
+            })
+        }
+        _ => plan::plan(opts.part_size, size, &opts.limits),
+    }
+    .map_err(Error::Usage)?;
     // Read up to the threshold first: a short stream becomes a single PutObject.
     let threshold = opts.multipart_threshold.max(1);
     let mut first = Vec::new();

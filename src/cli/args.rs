@@ -1,0 +1,231 @@
+//! Raw command-line arguments (argh). Validation and meaning live in the command modules.
+
+use argh::FromArgs;
+
+/// The options every command shares, added to each subcommand (argh has no flattening).
+macro_rules! command {
+    (transfer; $(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        command! {
+            $(#[$meta])*
+            pub struct $name {
+                $($body)*
+            #[argh(option)]
+            /// storage class, e.g. STANDARD_IA, GLACIER, DEEP_ARCHIVE
+            pub storage_class: Option<String>,
+            /// server-side encryption: AES256 or aws:kms
+            #[argh(option)]
+            pub sse: Option<String>,
+            /// KMS key id for --sse aws:kms
+            #[argh(option)]
+            pub sse_kms_key_id: Option<String>,
+            /// canned ACL, e.g. private, bucket-owner-full-control
+            #[argh(option)]
+            pub acl: Option<String>,
+            /// the Content-Type (default: guessed from the file extension)
+            #[argh(option)]
+            pub content_type: Option<String>,
+            /// the Cache-Control header
+            #[argh(option)]
+            pub cache_control: Option<String>,
+            /// the Content-Encoding header
+            #[argh(option)]
+            pub content_encoding: Option<String>,
+            /// user metadata: key=value,key2=value2
+            #[argh(option)]
+            pub metadata: Option<String>,
+            /// object tags, URL-encoded: key=value&key2=value2
+            #[argh(option)]
+            pub tagging: Option<String>,
+            /// CRC32, CRC32C, CRC64NVME, SHA256 or none (default: CRC64NVME where the server supports it)
+            #[argh(option)]
+            pub checksum_algorithm: Option<String>,
+            /// size of the standard input stream, if known (a hint for part sizes)
+            #[argh(option)]
+            pub expected_size: Option<String>,
+            /// part size, e.g. 8MiB (default 8 MiB)
+            #[argh(option)]
+            pub part_size: Option<String>,
+            /// files from this size on use multipart uploads (default 8 MiB)
+            #[argh(option)]
+            pub multipart_threshold: Option<String>,
+            /// parts uploaded in parallel (default 4)
+            #[argh(option)]
+            pub concurrency: Option<usize>,
+            /// bandwidth budget shared by all parts, bytes per second, e.g. 20M
+            #[argh(option)]
+            pub limit_rate: Option<String>,
+            /// retries of each request after the first attempt (default 4)
+            #[argh(option)]
+            pub retries: Option<u32>,
+            }
+        }
+        impl $name {
+            pub fn transfer(&self) -> Transfer {
+                Transfer {
+                    storage_class: self.storage_class.clone(),
+                    sse: self.sse.clone(),
+                    sse_kms_key_id: self.sse_kms_key_id.clone(),
+                    acl: self.acl.clone(),
+                    content_type: self.content_type.clone(),
+                    cache_control: self.cache_control.clone(),
+                    content_encoding: self.content_encoding.clone(),
+                    metadata: self.metadata.clone(),
+                    tagging: self.tagging.clone(),
+                    checksum_algorithm: self.checksum_algorithm.clone(),
+                    expected_size: self.expected_size.clone(),
+                    part_size: self.part_size.clone(),
+                    multipart_threshold: self.multipart_threshold.clone(),
+                    concurrency: self.concurrency,
+                    limit_rate: self.limit_rate.clone(),
+                    retries: self.retries,
+                }
+            }
+        }
+    };
+    ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        #[derive(FromArgs, Debug)]
+        $(#[$meta])*
+        pub struct $name {
+            $($body)*
+            /// custom endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS's regional endpoint)
+            #[argh(option)]
+            pub endpoint_url: Option<String>,
+            /// AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, profile, else us-east-1)
+            #[argh(option)]
+            pub region: Option<String>,
+            /// profile of ~/.aws/config and ~/.aws/credentials (default: AWS_PROFILE, else default)
+            #[argh(option)]
+            pub profile: Option<String>,
+            /// PEM file of CA certificates to trust instead of the bundled roots
+            #[argh(option)]
+            pub ca_bundle: Option<String>,
+            /// do not verify TLS certificates (insecure)
+            #[argh(switch)]
+            pub no_verify_ssl: bool,
+            /// auto, path or virtual
+            #[argh(option)]
+            pub addressing_style: Option<String>,
+            /// log every request, with its canonical request and string to sign (never secrets)
+            #[argh(switch)]
+            pub debug: bool,
+            /// print nothing but errors
+            #[argh(switch)]
+            pub quiet: bool,
+        }
+
+        impl $name {
+            pub fn common(&self) -> Common {
+                Common {
+                    endpoint_url: self.endpoint_url.clone(),
+                    region: self.region.clone(),
+                    profile: self.profile.clone(),
+                    ca_bundle: self.ca_bundle.clone(),
+                    no_verify_ssl: self.no_verify_ssl,
+                    addressing_style: self.addressing_style.clone(),
+                    debug: self.debug,
+                    quiet: self.quiet,
+                }
+            }
+        }
+    };
+}
+
+/// The object and transfer options of `cp` and `tar`, as given.
+#[derive(Debug, Clone, Default)]
+pub struct Transfer {
+    pub storage_class: Option<String>,
+    pub sse: Option<String>,
+    pub sse_kms_key_id: Option<String>,
+    pub acl: Option<String>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_encoding: Option<String>,
+    pub metadata: Option<String>,
+    pub tagging: Option<String>,
+    pub checksum_algorithm: Option<String>,
+    pub expected_size: Option<String>,
+    pub part_size: Option<String>,
+    pub multipart_threshold: Option<String>,
+    pub concurrency: Option<usize>,
+    pub limit_rate: Option<String>,
+    pub retries: Option<u32>,
+}
+
+/// The shared options, as given.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    pub endpoint_url: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub ca_bundle: Option<String>,
+    pub no_verify_ssl: bool,
+    pub addressing_style: Option<String>,
+    pub debug: bool,
+    pub quiet: bool,
+}
+
+/// s3up: upload backups to S3 with Signature Version 4, from one static binary.
+#[derive(FromArgs, Debug)]
+pub struct TopLevel {
+    /// print the version and exit
+    #[argh(switch)]
+    pub version: bool,
+    #[argh(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum Command {
+    Cp(CpArgs),
+    Presign(PresignArgs),
+    // SERVE-WIRING: #[cfg(feature = "server")] Serve(super::serve::ServeArgs),
+}
+
+command! {
+    transfer;
+    /// upload files, directories (--recursive) or standard input (-) to S3
+    #[argh(subcommand, name = "cp")]
+    pub struct CpArgs {
+        /// sources then destination: FILE... s3://bucket/key-or-prefix/
+        #[argh(positional)]
+        pub paths: Vec<String>,
+        /// upload the contents of directories
+        #[argh(switch)]
+        pub recursive: bool,
+        /// skip files matching this glob (repeatable; later filters win)
+        #[argh(option)]
+        pub exclude: Vec<String>,
+        /// upload files matching this glob even if excluded before (repeatable)
+        #[argh(option)]
+        pub include: Vec<String>,
+        /// print what would be uploaded; send nothing
+        #[argh(switch)]
+        pub dryrun: bool,
+        /// no progress line
+        #[argh(switch)]
+        pub no_progress: bool,
+        /// print only errors
+        #[argh(switch)]
+        pub only_show_errors: bool,
+        /// print one JSON object per uploaded file
+        #[argh(switch)]
+        pub json: bool,
+    }
+}
+
+command! {
+    /// print a presigned URL (SigV4 query-string auth)
+    #[argh(subcommand, name = "presign")]
+    pub struct PresignArgs {
+        /// s3://bucket/key
+        #[argh(positional)]
+        pub url: String,
+        /// seconds the URL stays valid (1 to 604800; default 3600)
+        #[argh(option, default = "3600")]
+        pub expires_in: u64,
+        /// GET or PUT (default GET)
+        #[argh(option, default = "String::from(\"GET\")")]
+        pub method: String,
+    }
+}

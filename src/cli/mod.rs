@@ -1,0 +1,123 @@
+//! The command line: parse, dispatch, print, exit. No protocol logic lives here.
+
+mod args;
+mod cp;
+mod output;
+mod presign;
+mod transfer;
+// SERVE-WIRING: #[cfg(feature = "server")] pub mod serve;
+mod units;
+
+use std::process::ExitCode;
+
+use argh::FromArgs;
+
+use crate::config::CommonOptions;
+use crate::error::Error;
+pub use args::Common;
+
+/// Stands for a lone `-` (standard input) among positional arguments.
+pub(crate) const STDIN_MARKER: &str = "\u{1}stdin";
+
+/// Runs s3up with the process arguments; returns the exit status (0 ok, 1 failed upload,
+/// 2 usage or configuration, 130 interrupted).
+pub fn run() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let name = argv.first().map_or("s3up", String::as_str);
+    // argh takes a lone "-" for a flag; standard input travels as a marker instead.
+    let rest: Vec<&str> = argv
+        .iter()
+        .skip(1)
+        .map(|a| if a == "-" { STDIN_MARKER } else { a.as_str() })
+        .collect();
+    let top = match args::TopLevel::from_args(&[name], &rest) {
+        Ok(top) => top,
+        Err(early) => {
+            return if early.status.is_ok() {
+                println!("{}", early.output);
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("{}", early.output.trim_end());
+                eprintln!("Run '{name} --help' for usage.");
+                ExitCode::from(2)
+            };
+        }
+    };
+    if top.version {
+        println!("s3up {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = top.command else {
+        eprintln!(
+            "s3up {}: give a command; run '{name} --help' for the list",
+            env!("CARGO_PKG_VERSION")
+        );
+        return ExitCode::from(2);
+    };
+    let result = match command {
+        args::Command::Cp(a) => {
+            init_logging(&a.common());
+            cp::run(&a)
+        }
+        args::Command::Presign(a) => {
+            init_logging(&a.common());
+            presign::run(&a)
+        } // SERVE-WIRING: #[cfg(feature = "server")] args::Command::Serve(a) => return serve::run(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Log level from the shared flags (`--debug`, `--quiet`), overridable with `RUST_LOG`.
+fn init_logging(common: &Common) {
+    let level = if common.debug {
+        "debug"
+    } else if common.quiet {
+        "error"
+    } else {
+        "warn"
+    };
+    let mut builder = env_logger::Builder::new();
+    builder.parse_filters(&format!("{level},ureq=warn,rustls=warn,ureq_proto=warn"));
+    if let Ok(filters) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&filters);
+    }
+    builder.format(|buf, record| {
+        use std::io::Write;
+        let level = match record.level() {
+            log::Level::Error => "error",
+            log::Level::Warn => "warning",
+            log::Level::Info => "info",
+            log::Level::Debug => "debug",
+            log::Level::Trace => "trace",
+        };
+        writeln!(buf, "{level}: {}", record.args())
+    });
+    let _ = builder.try_init();
+}
+
+/// The environment, read once per lookup.
+pub(crate) fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+pub(crate) fn common_options(common: &Common, retries: Option<u32>) -> CommonOptions {
+    CommonOptions {
+        endpoint_url: common.endpoint_url.clone(),
+        region: common.region.clone(),
+        profile: common.profile.clone(),
+        ca_bundle: common.ca_bundle.as_ref().map(Into::into),
+        no_verify_ssl: common.no_verify_ssl,
+        addressing_style: common.addressing_style.clone(),
+        max_attempts: retries.map(|r| r.saturating_add(1)),
+    }
+}
+
+pub(crate) fn usage(message: impl Into<String>) -> Error {
+    Error::Usage(message.into())
+}
