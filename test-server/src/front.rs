@@ -1,0 +1,290 @@
+//! The front door: the per-request hyper handler around the s3s service. It reads the
+//! request's facts, lets the gate refuse what s3s would wrongly accept, runs s3s, stamps
+//! S3's response headers (request id, host id, the server clock's `Date`), reads the error
+//! code of error answers, and hands the access log record to the response body to write when
+//! the answer is complete. It holds no storage logic.
+
+use crate::access_log::{AccessLog, Record};
+use crate::auth::{canonical_id, Keyring};
+use crate::clock::{self, Clock};
+use crate::facts::RequestFacts;
+use crate::gate::{self, GateConfig};
+use crate::log_body::{EndMark, LogBody, Pending, TimedBody};
+use crate::xml::{self, ErrorDoc};
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::BodyExt as _;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Largest response body read to find an error code (error documents are tiny).
+const MAX_INSPECTED_BODY: usize = 1 << 20;
+
+/// Facts about the connection a request came on.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// Client address.
+    pub remote: SocketAddr,
+    /// TLS cipher suite, when HTTPS.
+    pub cipher_suite: Option<String>,
+    /// TLS protocol version, when HTTPS.
+    pub tls_version: Option<String>,
+}
+
+/// Everything the handler shares across requests.
+pub struct Front {
+    /// The s3s service (auth, access, the store).
+    pub s3: s3s::service::S3Service,
+    /// The access log.
+    pub log: Arc<AccessLog>,
+    /// Pre-s3s checks.
+    pub gate: GateConfig,
+    /// Virtual-hosted-style base domain.
+    pub domain: Option<String>,
+    /// Canonical id of the bucket owner.
+    pub owner_id: String,
+    /// Known keys (to name the requester).
+    pub keyring: Arc<Keyring>,
+    /// Request counter (for request ids).
+    pub counter: AtomicU64,
+    /// Random-ish per-server prefix of request ids.
+    pub id_seed: u64,
+}
+
+impl std::fmt::Debug for Front {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Front")
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
+    }
+}
+
+fn host_id(request_id: &str) -> String {
+    use s3s::crypto::Checksum as _;
+    let digest = s3s::crypto::Sha256::checksum(request_id.as_bytes());
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest)
+}
+
+impl Front {
+    fn clock(&self) -> Clock {
+        self.gate.clock
+    }
+
+    fn new_request_id(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!(
+            "{:016X}",
+            self.id_seed
+                .wrapping_add(n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        )
+    }
+
+    fn base_record(&self, facts: &RequestFacts, conn: &ConnInfo, request_id: &str) -> Record {
+        let requester = facts
+            .access_key
+            .as_deref()
+            .filter(|ak| self.keyring.get(ak).is_some())
+            .map(canonical_id);
+        Record {
+            bucket_owner: self.owner_id.clone(),
+            bucket: facts.bucket.clone(),
+            time: self.clock().now(),
+            remote_ip: conn.remote.ip(),
+            requester,
+            request_id: request_id.to_owned(),
+            operation: facts.operation.clone(),
+            key: facts.log_key(),
+            request_uri: facts.request_uri.clone(),
+            status: 0,
+            error_code: None,
+            bytes_sent: 0,
+            object_size: facts.object_size,
+            total_time_ms: 0,
+            turn_around_ms: None,
+            referer: facts.referer.clone(),
+            user_agent: facts.user_agent.clone(),
+            host_id: host_id(request_id),
+            signature_version: facts.signature.log_name(),
+            cipher_suite: conn.cipher_suite.clone(),
+            auth_type: facts.auth_type.log_name(),
+            host_header: facts.host.clone(),
+            tls_version: conn.tls_version.clone(),
+            payload_mode: facts.payload.log_name(),
+            access_key_id: facts.access_key.clone(),
+            region: facts.region.clone(),
+            verdict: "rejected",
+            fault: None,
+        }
+    }
+
+    /// Handles one request.
+    ///
+    /// # Errors
+    /// Never: failures become S3 error answers.
+    pub async fn handle(
+        self: Arc<Self>,
+        conn: Arc<ConnInfo>,
+        req: Request<hyper::body::Incoming>,
+    ) -> Result<Response<LogBody>, Infallible> {
+        let started = Instant::now();
+        let facts = RequestFacts::read(
+            req.method(),
+            req.uri(),
+            req.version(),
+            req.headers(),
+            self.domain.as_deref(),
+        );
+        let request_id = self.new_request_id();
+        let mut record = self.base_record(&facts, &conn, &request_id);
+        let body_end: EndMark = Arc::new(Mutex::new(None));
+        if !req.headers().contains_key(http::header::CONTENT_LENGTH)
+            && !req.headers().contains_key(http::header::TRANSFER_ENCODING)
+        {
+            *body_end
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(started);
+        }
+
+        let response = match gate::check(&facts, req.uri(), req.headers(), self.gate) {
+            Err(rejection) => error_response(
+                rejection.status,
+                &rejection.doc,
+                &request_id,
+                &record.host_id,
+            ),
+            Ok(()) => {
+                let req = req
+                    .map(|b| s3s::Body::http_body_unsync(TimedBody::new(b, Arc::clone(&body_end))));
+                match self.s3.call(req).await {
+                    Ok(resp) => resp,
+                    Err(e) => {
+                        let doc = ErrorDoc::new(
+                            "InternalError",
+                            &format!("We encountered an internal error. Please try again. ({e:?})"),
+                        );
+                        error_response(500, &doc, &request_id, &record.host_id)
+                    }
+                }
+            }
+        };
+        let (mut parts, body) = response.into_parts();
+        self.stamp_headers(&mut parts.headers, &request_id, &record.host_id);
+        let inspect = parts.status.as_u16() >= 300 || facts.operation == "REST.POST.UPLOAD";
+        let body = if inspect {
+            match read_limited(body).await {
+                Ok(bytes) => {
+                    record.error_code = xml::error_code(&bytes);
+                    match (&record.error_code, parts.status.as_u16() >= 400) {
+                        (Some(code), true) => {
+                            // Re-render s3s's error documents with S3's wording and ids.
+                            let message = xml::error_message(&bytes)
+                                .unwrap_or_else(|| xml::default_message(code).to_owned());
+                            parts.headers.remove(http::header::CONTENT_LENGTH);
+                            s3s::Body::from(
+                                ErrorDoc::new(code, &message).render(&request_id, &record.host_id),
+                            )
+                        }
+                        _ => s3s::Body::from(bytes),
+                    }
+                }
+                Err(e) => {
+                    record.error_code = Some("InternalError".to_owned());
+                    s3s::Body::from(format!("body error: {e}"))
+                }
+            }
+        } else {
+            body
+        };
+        record.status = parts.status.as_u16();
+        if record.error_code.is_none() && record.status >= 400 {
+            record.error_code = Some(status_code_name(parts.status).to_owned());
+        }
+        record.verdict = if record.status < 400 && record.error_code.is_none() {
+            "accepted"
+        } else {
+            "rejected"
+        };
+        if facts.operation == "REST.GET.OBJECT" || facts.operation == "REST.HEAD.OBJECT" {
+            record.object_size = object_size(&parts.headers);
+        }
+        let end = *body_end
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        record.turn_around_ms =
+            end.map(|t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
+        let pending = Pending {
+            log: Arc::clone(&self.log),
+            record,
+            started,
+        };
+        Ok(Response::from_parts(parts, LogBody::new(body, pending)))
+    }
+
+    fn stamp_headers(&self, headers: &mut http::HeaderMap, request_id: &str, host_id: &str) {
+        let mut set = |name: &'static str, value: &str| {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.insert(name, v);
+            }
+        };
+        set("x-amz-request-id", request_id);
+        set("x-amz-id-2", host_id);
+        set("date", &clock::fmt_http_date(self.clock().now()));
+        set("server", "AmazonS3 (s3up test-server)");
+    }
+}
+
+/// Size of the whole object from a GET/HEAD answer (`Content-Range` total, else length).
+fn object_size(headers: &http::HeaderMap) -> Option<u64> {
+    let get = |n: http::header::HeaderName| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if let Some(range) = get(http::header::CONTENT_RANGE) {
+        return range.rsplit('/').next().and_then(|t| t.parse().ok());
+    }
+    get(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok())
+}
+
+/// Reads a whole response body (bounded).
+async fn read_limited(body: s3s::Body) -> Result<Bytes, s3s::StdError> {
+    let limited = http_body_util::Limited::new(body, MAX_INSPECTED_BODY);
+    Ok(limited.collect().await?.to_bytes())
+}
+
+/// An S3 error answer.
+pub fn error_response(
+    status: u16,
+    doc: &ErrorDoc,
+    request_id: &str,
+    host_id: &str,
+) -> Response<s3s::Body> {
+    let mut resp = Response::new(s3s::Body::from(doc.render(request_id, host_id)));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    resp
+}
+
+/// What S3 logs for a bodiless error answer (HEAD).
+fn status_code_name(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "BadRequest",
+        403 => "AccessDenied",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        409 => "Conflict",
+        412 => "PreconditionFailed",
+        416 => "InvalidRange",
+        500 => "InternalError",
+        503 => "ServiceUnavailable",
+        _ => "-",
+    }
+}

@@ -1,0 +1,69 @@
+//! A strict S3 server for offline tests, built on `s3s` and `s3s-fs`.
+//!
+//! It verifies every request's signature (SigV4 header, presigned, aws-chunked streaming and
+//! trailers; SigV2 refused by default), writes an S3 server access log line per request, and
+//! stores objects only once their body is complete and verified. [`start`] runs it in-process
+//! on its own tokio runtime thread and returns a [`Server`] handle:
+//!
+//! ```no_run
+//! let server = test_server::start(test_server::Config {
+//!     buckets: vec!["bkt".into()],
+//!     ..Default::default()
+//! })
+//! .expect("server starts");
+//! println!("{} {}", server.endpoint(), server.access_key());
+//! server.shutdown();
+//! ```
+//!
+//! It never depends on the `s3up` crate: it is the independent oracle s3up is tested against.
+
+#![forbid(unsafe_code)]
+
+mod access_log;
+mod auth;
+mod clock;
+mod config;
+mod facts;
+mod front;
+mod gate;
+mod host;
+mod log_body;
+mod server;
+mod store;
+mod tls;
+mod xml;
+
+pub use crate::config::{
+    Config, LogFormat, SigV2Mode, DEFAULT_ACCESS_KEY, DEFAULT_MAX_PARTS, DEFAULT_MIN_PART_SIZE,
+    DEFAULT_REGION, DEFAULT_SECRET_KEY,
+};
+pub use crate::server::{start, Server};
+
+/// Why a server could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A filesystem or network step failed.
+    Io {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io { what, source } => write!(f, "cannot {what}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Running a server: `start` assembles the store, s3s service, access log and TLS, binds the
+//! listener (errors come back to the caller), and runs the accept loop on its own tokio
+//! runtime thread; `Server` is the handle tests and `s3up serve` hold, with the address,
+//! paths, credentials and a clean, bounded shutdown.
+
+use crate::access_log::AccessLog;
+use crate::auth::{canonical_id, Access, Auth, Keyring};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::front::{ConnInfo, Front};
+use crate::gate::{GateConfig, MAX_SKEW_SECS};
+use crate::host::Domain;
+use crate::store::{Layout, Limits, Store, StoreOptions};
+use crate::Error;
+
+use hyper_util::rt::TokioIo;
+use s3s::config::{S3Config, StaticConfigProvider};
+use s3s::service::S3ServiceBuilder;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+/// How long connections get to finish their current request at shutdown.
+const DRAIN: Duration = Duration::from_secs(3);
+/// How long a client gets to complete the TLS handshake.
+const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// A running test server. Dropping it shuts it down.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    endpoint: String,
+    layout: Layout,
+    log: Arc<AccessLog>,
+    ca_path: Option<PathBuf>,
+    access_key: String,
+    secret_key: String,
+    region: String,
+    shutdown: Option<watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    // Dropped last: temporary root and scratch directory (log, CA) owned by the handle.
+    _scratch: tempfile::TempDir,
+    _tmp_root: Option<tempfile::TempDir>,
+}
+
+fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        what: what.to_owned(),
+        source,
+    }
+}
+
+fn build_front(
+    config: &Config,
+    store: Store,
+    log: Arc<AccessLog>,
+    keyring: Arc<Keyring>,
+    clock: Clock,
+) -> Front {
+    let mut builder = S3ServiceBuilder::new(store);
+    builder.set_auth(Auth(Arc::clone(&keyring)));
+    builder.set_access(Access {
+        keyring: Arc::clone(&keyring),
+        clock,
+    });
+    if let Some(d) = &config.domain {
+        builder.set_host(Domain::new(d));
+    }
+    // The gate enforces the 15-minute rule against the server clock; s3s's own check (on the
+    // system clock) is widened so that it never contradicts the gate.
+    let mut s3_config = S3Config::default();
+    let allowance = MAX_SKEW_SECS + clock.offset_secs().abs() + 60;
+    s3_config.presigned_url_max_skew_time_secs = u32::try_from(allowance).unwrap_or(u32::MAX);
+    builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| {
+            u64::try_from(d.as_nanos() & u128::from(u64::MAX)).unwrap_or(0)
+        });
+    Front {
+        s3: builder.build(),
+        log,
+        gate: GateConfig {
+            sigv2: config.sigv2,
+            clock,
+        },
+        domain: config.domain.clone(),
+        owner_id: canonical_id(&config.access_key),
+        keyring,
+        counter: AtomicU64::new(0),
+        id_seed: seed,
+    }
+}
+
+/// Starts a server as configured, on its own runtime thread.
+///
+/// # Errors
+/// The root, log or CA file cannot be created, a bucket name is invalid, or the address
+/// cannot be bound.
+pub fn start(config: Config) -> Result<Server, Error> {
+    let scratch = tempfile::Builder::new()
+        .prefix("s3up-test-server-")
+        .tempdir()
+        .map_err(io_err("create a scratch directory"))?;
+    let (root, tmp_root) = match &config.root {
+        Some(r) => (r.clone(), None),
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("s3up-test-root-")
+                .tempdir()
+                .map_err(io_err("create a temporary root"))?;
+            (t.path().to_owned(), Some(t))
+        }
+    };
+    let log_path = config
+        .access_log
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("access.log"));
+    let log = Arc::new(
+        AccessLog::open(&log_path, config.log_stdout, config.log_format)
+            .map_err(io_err("open the access log"))?,
+    );
+    let scheme = if config.tls { "https" } else { "http" };
+    let store = Store::new(
+        &root,
+        StoreOptions {
+            limits: Limits {
+                min_part_size: config.min_part_size,
+                max_parts: config.max_parts,
+            },
+            region: config.region.clone(),
+            owner_id: canonical_id(&config.access_key),
+            scheme,
+            discard: false,
+        },
+    )
+    .map_err(io_err("prepare the storage root"))?;
+    for b in &config.buckets {
+        store.ensure_bucket(b).map_err(io_err("create a bucket"))?;
+    }
+    let layout = store.layout().clone();
+    let (ca_path, tls) = if config.tls {
+        let ca = scratch.path().join("ca.pem");
+        let cfg = crate::tls::make_server_config(&ca, config.domain.as_deref())
+            .map_err(io_err("make TLS certificates"))?;
+        (Some(ca), Some(TlsAcceptor::from(cfg)))
+    } else {
+        (None, None)
+    };
+    let clock = Clock::with_offset(config.clock_offset);
+    let keyring = Keyring::new(&config.access_key, &config.secret_key);
+    let front = Arc::new(build_front(
+        &config,
+        store,
+        Arc::clone(&log),
+        keyring,
+        clock,
+    ));
+
+    let listener =
+        std::net::TcpListener::bind(config.addr).map_err(io_err("bind the listening address"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io_err("configure the listener"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io_err("read the bound address"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("s3up-test-server")
+        .enable_all()
+        .build()
+        .map_err(io_err("start the tokio runtime"))?;
+    let (tx, rx) = watch::channel(false);
+    let thread = std::thread::Builder::new()
+        .name("s3up-test-server".to_owned())
+        .spawn(move || {
+            runtime.block_on(accept_loop(listener, front, tls, rx));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(io_err("spawn the server thread"))?;
+    Ok(Server {
+        addr,
+        endpoint: format!("{scheme}://{addr}"),
+        layout,
+        log,
+        ca_path,
+        access_key: config.access_key,
+        secret_key: config.secret_key,
+        region: config.region,
+        shutdown: Some(tx),
+        thread: Some(thread),
+        _scratch: scratch,
+        _tmp_root: tmp_root,
+    })
+}
+
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    front: Arc<Front>,
+    tls: Option<TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("test-server: cannot use the listener: {e}");
+            return;
+        }
+    };
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, remote)) => {
+                    let _ = stream.set_nodelay(true);
+                    conns.spawn(serve_conn(stream, remote, Arc::clone(&front), tls.clone(), stop.clone()));
+                }
+                Err(e) => {
+                    eprintln!("test-server: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => {}
+        }
+    }
+    drop(listener);
+    let drained = tokio::time::timeout(DRAIN + Duration::from_secs(1), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        conns.abort_all();
+    }
+}
+
+async fn serve_conn(
+    stream: tokio::net::TcpStream,
+    remote: SocketAddr,
+    front: Arc<Front>,
+    tls: Option<TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+) {
+    let Some(acceptor) = tls else {
+        let info = ConnInfo {
+            remote,
+            cipher_suite: None,
+            tls_version: None,
+        };
+        serve_io(TokioIo::new(stream), info, front, stop).await;
+        return;
+    };
+    match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
+        Ok(Ok(tls_stream)) => {
+            let (cipher_suite, tls_version) = crate::tls::session_names(tls_stream.get_ref().1);
+            let info = ConnInfo {
+                remote,
+                cipher_suite,
+                tls_version,
+            };
+            serve_io(TokioIo::new(tls_stream), info, front, stop).await;
+        }
+        Ok(Err(e)) => eprintln!("test-server: TLS handshake with {remote} failed: {e}"),
+        Err(_) => eprintln!("test-server: TLS handshake with {remote} timed out"),
+    }
+}
+
+async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, mut stop: watch::Receiver<bool>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let info = Arc::new(info);
+    let svc =
+        hyper::service::service_fn(move |req| Arc::clone(&front).handle(Arc::clone(&info), req));
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(DRAIN, conn.as_mut()).await;
+        }
+    }
+}
+
+impl Server {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
+    pub fn endpoint(&self) -> String {
+        self.endpoint.clone()
+    }
+
+    /// The storage root. The bytes of object KEY in bucket BUCKET are the file
+    /// `root/BUCKET/KEY` (see [`Server::object_bytes`]); server state lives in `root/.s3up/`
+    /// and s3s-fs metadata in `root/.bucket-*.json` files.
+    pub fn root(&self) -> &Path {
+        self.layout.root()
+    }
+
+    /// Path of the access log file.
+    pub fn access_log_path(&self) -> &Path {
+        self.log.path()
+    }
+
+    /// The access log so far (each line is written as its request completes).
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The CA certificate (PEM) clients should trust, with TLS.
+    pub fn ca_cert_path(&self) -> Option<&Path> {
+        self.ca_path.as_deref()
+    }
+
+    /// Access key id requests are signed with.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    /// Secret key requests are signed with.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// The server's region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Unfinished multipart uploads of `bucket` as (key, upload id), read from storage.
+    pub fn list_multipart_uploads(&self, bucket: &str) -> Vec<(String, String)> {
+        crate::store::pending_uploads(&self.layout, bucket)
+    }
+
+    /// The stored bytes of an object, read from storage; `None` if it does not exist.
+    pub fn object_bytes(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        let path = self.layout.object_path(bucket, key)?;
+        if !path.is_file() {
+            return None;
+        }
+        std::fs::read(path).ok()
+    }
+
+    /// Stops accepting, lets open requests finish (bounded), and stops the runtime.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
