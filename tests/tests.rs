@@ -1,3 +1,7 @@
 //! The single integration-test binary (one link step instead of one per file).
 
 mod sigv4_vectors;
+mod util;
+
+mod cp;
+mod presign;

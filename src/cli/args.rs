@@ -179,6 +179,10 @@ pub struct TopLevel {
 pub enum Command {
     Cp(CpArgs),
     Presign(PresignArgs),
+    Mpu(MpuArgs),
+    Doctor(DoctorArgs),
+    #[cfg(feature = "server")]
+    Demo(DemoArgs),
     // SERVE-WIRING: #[cfg(feature = "server")] Serve(super::serve::ServeArgs),
 }
 
@@ -229,3 +233,65 @@ command! {
         pub method: String,
     }
 }
+
+/// list or abort unfinished multipart uploads
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "mpu")]
+pub struct MpuArgs {
+    #[argh(subcommand)]
+    pub command: MpuCommand,
+}
+
+#[derive(FromArgs, Debug)]
+#[argh(subcommand)]
+pub enum MpuCommand {
+    Ls(MpuLsArgs),
+    Abort(MpuAbortArgs),
+}
+
+command! {
+    /// list unfinished multipart uploads: key, upload id, initiated, age
+    #[argh(subcommand, name = "ls")]
+    pub struct MpuLsArgs {
+        /// s3://bucket[/prefix]
+        #[argh(positional)]
+        pub url: String,
+    }
+}
+
+command! {
+    /// abort unfinished multipart uploads
+    #[argh(subcommand, name = "abort")]
+    pub struct MpuAbortArgs {
+        /// s3://bucket/key (with --upload-id) or s3://bucket[/prefix] (with --all)
+        #[argh(positional)]
+        pub url: String,
+        /// the upload to abort
+        #[argh(option)]
+        pub upload_id: Option<String>,
+        /// abort every unfinished upload under the prefix
+        #[argh(switch)]
+        pub all: bool,
+        /// with --all: only uploads at least this old (e.g. 7d, 24h)
+        #[argh(option)]
+        pub older_than: Option<String>,
+        /// print what would be aborted
+        #[argh(switch)]
+        pub dryrun: bool,
+    }
+}
+
+command! {
+    /// check credentials, region, endpoint, clock and a signed request: will an upload work?
+    #[argh(subcommand, name = "doctor")]
+    pub struct DoctorArgs {
+        /// s3://bucket[/prefix] to test
+        #[argh(positional)]
+        pub url: Option<String>,
+    }
+}
+
+/// run the whole flow offline against the embedded S3 server (no credentials needed)
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "demo")]
+pub struct DemoArgs {}

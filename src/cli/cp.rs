@@ -29,7 +29,13 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
     let dest = S3Url::parse(dest).map_err(|e| usage(e.to_string()))?;
     let sources: Vec<String> = sources
         .iter()
-        .map(|s| if s == super::STDIN_MARKER { "-".to_owned() } else { s.clone() })
+        .map(|s| {
+            if s == super::STDIN_MARKER {
+                "-".to_owned()
+            } else {
+                s.clone()
+            }
+        })
         .collect();
     let jobs = sources::expand(
         &sources,

@@ -2,6 +2,10 @@
 
 mod args;
 mod cp;
+#[cfg(feature = "server")]
+mod demo;
+mod doctor;
+mod mpu;
 mod output;
 mod presign;
 mod transfer;
@@ -59,6 +63,19 @@ pub fn run() -> ExitCode {
             init_logging(&a.common());
             cp::run(&a)
         }
+        args::Command::Mpu(a) => {
+            match &a.command {
+                args::MpuCommand::Ls(x) => init_logging(&x.common()),
+                args::MpuCommand::Abort(x) => init_logging(&x.common()),
+            }
+            mpu::run(&a)
+        }
+        args::Command::Doctor(a) => {
+            init_logging(&a.common());
+            doctor::run(&a)
+        }
+        #[cfg(feature = "server")]
+        args::Command::Demo(_) => return demo::run(),
         args::Command::Presign(a) => {
             init_logging(&a.common());
             presign::run(&a)
@@ -96,7 +113,8 @@ fn init_logging(common: &Common) {
             log::Level::Debug => "debug",
             log::Level::Trace => "trace",
         };
-        writeln!(buf, "{level}: {}", record.args())
+        let message = record.args().to_string();
+        writeln!(buf, "{level}: {}", crate::redact::redact(&message))
     });
     let _ = builder.try_init();
 }

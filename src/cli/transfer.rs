@@ -82,8 +82,29 @@ pub fn upload_options(
         checksum,
         object,
         expected_size: size_flag("expected-size", t.expected_size.as_ref())?,
+        limits: limits(env)?,
         ..UploadOptions::default()
     })
+}
+
+/// S3's multipart limits, unless `S3UP_MIN_PART_SIZE` / `S3UP_MAX_PARTS` name a store's own
+/// (S3-compatible stores differ; a test server shrinks them to reach the part limit in seconds).
+fn limits(env: &dyn Fn(&str) -> Option<String>) -> Result<plan::Limits, Error> {
+    let mut limits = plan::Limits::default();
+    if let Some(v) = env("S3UP_MIN_PART_SIZE").filter(|v| !v.is_empty()) {
+        limits.min_part_size = parse_size(&v)
+            .ok()
+            .filter(|s| (1..=limits.max_part_size).contains(s))
+            .ok_or_else(|| usage(format!("S3UP_MIN_PART_SIZE={v}: give a size such as 5MiB")))?;
+    }
+    if let Some(v) = env("S3UP_MAX_PARTS").filter(|v| !v.is_empty()) {
+        limits.max_parts = v
+            .parse()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| usage(format!("S3UP_MAX_PARTS={v}: give 1 to 10000")))?;
+    }
+    Ok(limits)
 }
 
 /// `--limit-rate`, else the profile's `max_bandwidth`.

@@ -174,6 +174,13 @@ impl Endpoint {
 
     /// Host header and decoded path for an object (or the bucket when `key` is empty).
     pub fn locate(&self, bucket: &str, key: &str, style: AddressingStyle) -> Location {
+        if bucket.is_empty() {
+            // The service itself (ListBuckets).
+            return Location {
+                host: self.host_port(&self.host),
+                path: "/".into(),
+            };
+        }
         if self.uses_virtual_host(bucket, style) {
             Location {
                 host: self.host_port(&format!("{bucket}.{}", self.host)),

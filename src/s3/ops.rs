@@ -222,6 +222,10 @@ pub fn head_bucket(bucket: &str) -> S3Request<'_> {
     S3Request::new("HeadBucket", "HEAD", bucket, "")
 }
 
+pub fn list_buckets<'a>() -> S3Request<'a> {
+    S3Request::new("ListBuckets", "GET", "", "")
+}
+
 pub fn list_objects_v2<'a>(bucket: &'a str, prefix: &str, max_keys: u32) -> S3Request<'a> {
     let mut r = S3Request::new("ListObjectsV2", "GET", bucket, "")
         .query("list-type", "2")

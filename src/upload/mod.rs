@@ -70,23 +70,38 @@ impl UploadOptions {
         }
     }
 
-    /// Under `Auto`, a refusal of the checksum switches it off (once, with a warning) and the
-    /// caller retries without; otherwise the error stands.
-    fn refused_checksum(&self, err: &Error) -> bool {
-        let refusal = matches!(
-            err,
-            Error::S3 { status: 400 | 501, code, .. }
-                if matches!(code.as_str(), "InvalidRequest" | "InvalidArgument" | "NotImplemented" | "BadRequest")
-        );
-        if refusal
-            && self.checksum == ChecksumMode::Auto
-            && !self.checksum_refused.swap(true, Ordering::Relaxed)
-        {
-            log::warn!("the server refused checksum headers ({err}); uploading without an additional checksum (the SHA-256 payload signature still covers every byte)");
-            return true;
+    /// Runs `attempt` with the checksum algorithm; under `Auto`, when the server refuses the
+    /// request in a way a checksum header could explain, tries once more without it. Only if that
+    /// succeeds were checksums the problem: then they stay off for the run, with one warning.
+    fn with_checksum_fallback<T>(
+        &self,
+        mut attempt: impl FnMut(Option<ChecksumAlgorithm>) -> Result<T, Error>,
+    ) -> Result<(T, Option<ChecksumAlgorithm>), Error> {
+        let algorithm = self.algorithm();
+        match attempt(algorithm) {
+            Ok(v) => Ok((v, algorithm)),
+            Err(e)
+                if algorithm.is_some()
+                    && self.checksum == ChecksumMode::Auto
+                    && could_be_checksum_refusal(&e) =>
+            {
+                let v = attempt(None)?;
+                if !self.checksum_refused.swap(true, Ordering::Relaxed) {
+                    log::warn!("the server refused checksum headers ({e}); uploading without an additional checksum (the SHA-256 payload signature still covers every byte)");
+                }
+                Ok((v, None))
+            }
+            Err(e) => Err(e),
         }
-        refusal && self.checksum == ChecksumMode::Auto
     }
+}
+
+fn could_be_checksum_refusal(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::S3 { status: 400 | 501, code, .. }
+            if matches!(code.as_str(), "InvalidRequest" | "InvalidArgument" | "NotImplemented" | "BadRequest" | "InvalidDigest")
+    )
 }
 
 /// Where an object goes.
@@ -185,13 +200,12 @@ fn put_single(
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
-    loop {
-        let algorithm = opts.algorithm();
+    control.throttle(body.len() as u64);
+    if control.is_interrupted() {
+        return Err(Error::Interrupted);
+    }
+    let ((resp, value), algorithm) = opts.with_checksum_fallback(|algorithm| {
         let value = algorithm.map(|a| Hasher::of(a, body));
-        control.throttle(body.len() as u64);
-        if control.is_interrupted() {
-            return Err(Error::Interrupted);
-        }
         let req = ops::put_object(
             &target.bucket,
             &target.key,
@@ -199,29 +213,25 @@ fn put_single(
             algorithm.zip(value.as_deref()),
             body,
         );
-        let resp = match client.send(&req) {
-            Ok(resp) => resp,
-            Err(e) if algorithm.is_some() && opts.refused_checksum(&e) => continue,
-            Err(e) => return Err(e),
-        };
-        control.add_done(body.len() as u64);
-        let checksum = match (algorithm, value) {
-            (Some(a), Some(local)) => {
-                verify_checksum(target, a, &local, resp.header(&a.header()), opts)?;
-                Some(local)
-            }
-            _ => None,
-        };
-        return Ok(UploadReport {
-            size: body.len() as u64,
-            etag: resp.header("etag").unwrap_or_default().to_owned(),
-            checksum,
-            checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),
-            parts: 1,
-            seconds: 0.0,
-            retries: 0,
-        });
-    }
+        client.send(&req).map(|resp| (resp, value))
+    })?;
+    control.add_done(body.len() as u64);
+    let checksum = match (algorithm, value) {
+        (Some(a), Some(local)) => {
+            verify_checksum(target, a, &local, resp.header(&a.header()), opts)?;
+            Some(local)
+        }
+        _ => None,
+    };
+    Ok(UploadReport {
+        size: body.len() as u64,
+        etag: resp.header("etag").unwrap_or_default().to_owned(),
+        checksum,
+        checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),
+        parts: 1,
+        seconds: 0.0,
+        retries: 0,
+    })
 }
 
 /// Compares the checksum the server reports with ours. A server that reports none is only

@@ -61,19 +61,16 @@ fn create(
     target: &Target,
     opts: &UploadOptions,
 ) -> Result<(String, Option<ChecksumAlgorithm>), Error> {
-    loop {
-        let algorithm = opts.algorithm();
-        let req =
-            ops::create_multipart_upload(&target.bucket, &target.key, &opts.object, algorithm);
-        match client.send(&req) {
-            Ok(resp) => {
-                let id = ops::parse_upload_id(&resp.body).map_err(Error::Integrity)?;
-                return Ok((id, algorithm));
-            }
-            Err(e) if algorithm.is_some() && opts.refused_checksum(&e) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let (resp, algorithm) = opts.with_checksum_fallback(|algorithm| {
+        client.send(&ops::create_multipart_upload(
+            &target.bucket,
+            &target.key,
+            &opts.object,
+            algorithm,
+        ))
+    })?;
+    let id = ops::parse_upload_id(&resp.body).map_err(Error::Integrity)?;
+    Ok((id, algorithm))
 }
 
 /// Aborts, retried by the client; if that fails too, says how to clean up by hand.
