@@ -4,4 +4,5 @@ mod sigv4_vectors;
 mod util;
 
 mod cp;
+mod doctor_mpu;
 mod presign;
