@@ -6,3 +6,4 @@ mod util;
 mod cp;
 mod doctor_mpu;
 mod presign;
+mod server;

@@ -149,24 +149,30 @@ impl Front {
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(started);
         }
 
-        let response = match gate::check(&facts, req.uri(), req.headers(), self.gate) {
-            Err(rejection) => error_response(
-                rejection.status,
-                &rejection.doc,
-                &request_id,
-                &record.host_id,
+        let (response, from_gate) = match gate::check(&facts, req.uri(), req.headers(), self.gate) {
+            Err(rejection) => (
+                error_response(
+                    rejection.status,
+                    &rejection.doc,
+                    &request_id,
+                    &record.host_id,
+                ),
+                true,
             ),
             Ok(()) => {
                 let req = req
                     .map(|b| s3s::Body::http_body_unsync(TimedBody::new(b, Arc::clone(&body_end))));
                 match self.s3.call(req).await {
-                    Ok(resp) => resp,
+                    Ok(resp) => (resp, false),
                     Err(e) => {
                         let doc = ErrorDoc::new(
                             "InternalError",
                             &format!("We encountered an internal error. Please try again. ({e:?})"),
                         );
-                        error_response(500, &doc, &request_id, &record.host_id)
+                        (
+                            error_response(500, &doc, &request_id, &record.host_id),
+                            true,
+                        )
                     }
                 }
             }
@@ -178,7 +184,10 @@ impl Front {
             match read_limited(body).await {
                 Ok(bytes) => {
                     record.error_code = xml::error_code(&bytes);
-                    match (&record.error_code, parts.status.as_u16() >= 400) {
+                    match (
+                        &record.error_code,
+                        parts.status.as_u16() >= 400 && !from_gate,
+                    ) {
                         (Some(code), true) => {
                             // Re-render s3s's error documents with S3's wording and ids.
                             let message = xml::error_message(&bytes)

@@ -144,6 +144,16 @@ pub(super) fn attributes(
     cache_control: Option<String>,
     expires: Option<&Timestamp>,
 ) -> Attributes {
+    // `aws-chunked` describes the request framing, not the object: S3 does not store it.
+    let content_encoding = content_encoding
+        .map(|e| {
+            e.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("aws-chunked"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .filter(|e| !e.is_empty());
     Attributes {
         user_metadata: metadata.map(|m| m.into_iter().collect()),
         content_encoding,
