@@ -4,6 +4,7 @@
 //! What s3up never does: sign with SigV2, print secrets, leave a multipart upload behind, or
 //! report success before the server confirmed a complete object.
 
+pub mod archive;
 pub mod checksum;
 pub mod cli;
 pub mod client;

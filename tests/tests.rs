@@ -7,3 +7,4 @@ mod cp;
 mod doctor_mpu;
 mod presign;
 mod server;
+mod tar;

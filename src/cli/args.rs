@@ -178,6 +178,7 @@ pub struct TopLevel {
 #[argh(subcommand)]
 pub enum Command {
     Cp(CpArgs),
+    Tar(TarArgs),
     Presign(PresignArgs),
     Mpu(MpuArgs),
     Doctor(DoctorArgs),
@@ -213,6 +214,47 @@ command! {
         #[argh(switch)]
         pub only_show_errors: bool,
         /// print one JSON object per uploaded file
+        #[argh(switch)]
+        pub json: bool,
+    }
+}
+
+command! {
+    transfer;
+    /// stream a tar archive of PATHs (optionally zstd-compressed) into one object
+    #[argh(subcommand, name = "tar")]
+    pub struct TarArgs {
+        /// paths to archive, then the destination: PATH... s3://bucket/key
+        #[argh(positional)]
+        pub paths: Vec<String>,
+        /// read PATHs relative to this directory (like tar -C)
+        #[argh(option, short = 'C')]
+        pub directory: Option<String>,
+        /// leave out names matching this glob, anywhere in the tree (repeatable)
+        #[argh(option)]
+        pub exclude: Vec<String>,
+        /// compress with zstd (level 3; --zstd=LEVEL for another)
+        #[argh(switch)]
+        pub zstd: bool,
+        /// zstd level, 1 to 19 (implies --zstd)
+        #[argh(option)]
+        pub zstd_level: Option<i32>,
+        /// zstd compression threads (default 1)
+        #[argh(option)]
+        pub threads: Option<u32>,
+        /// warn about unreadable files and go on, instead of failing (like GNU tar)
+        #[argh(switch)]
+        pub ignore_failed_read: bool,
+        /// print what would be uploaded; send nothing
+        #[argh(switch)]
+        pub dryrun: bool,
+        /// no progress line
+        #[argh(switch)]
+        pub no_progress: bool,
+        /// print only errors
+        #[argh(switch)]
+        pub only_show_errors: bool,
+        /// print a JSON object with the upload and the archive's entries and sizes
         #[argh(switch)]
         pub json: bool,
     }

@@ -8,6 +8,7 @@ mod doctor;
 mod mpu;
 mod output;
 mod presign;
+mod tar;
 mod transfer;
 // SERVE-WIRING: #[cfg(feature = "server")] pub mod serve;
 mod units;
@@ -29,10 +30,15 @@ pub fn run() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     let name = argv.first().map_or("s3up", String::as_str);
     // argh takes a lone "-" for a flag; standard input travels as a marker instead.
+    // argh has no options with optional values: `--zstd=N` becomes `--zstd --zstd-level N`.
     let rest: Vec<&str> = argv
         .iter()
         .skip(1)
-        .map(|a| if a == "-" { STDIN_MARKER } else { a.as_str() })
+        .flat_map(|a| match (a.as_str(), a.strip_prefix("--zstd=")) {
+            ("-", _) => vec![STDIN_MARKER],
+            (_, Some(level)) => vec!["--zstd", "--zstd-level", level],
+            (a, None) => vec![a],
+        })
         .collect();
     let top = match args::TopLevel::from_args(&[name], &rest) {
         Ok(top) => top,
@@ -62,6 +68,10 @@ pub fn run() -> ExitCode {
         args::Command::Cp(a) => {
             init_logging(&a.common());
             cp::run(&a)
+        }
+        args::Command::Tar(a) => {
+            init_logging(&a.common());
+            tar::run(&a)
         }
         args::Command::Mpu(a) => {
             match &a.command {
