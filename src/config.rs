@@ -42,7 +42,11 @@ pub fn transport_options(common: &CommonOptions, env: Env, profile: &Profile) ->
     let ca_bundle = common
         .ca_bundle
         .clone()
-        .or_else(|| env("AWS_CA_BUNDLE").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            env("AWS_CA_BUNDLE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .or_else(|| profile.ca_bundle.as_ref().map(PathBuf::from));
     TransportOptions {
         ca_bundle,
@@ -57,10 +61,17 @@ pub fn transport_options(common: &CommonOptions, env: Env, profile: &Profile) ->
 /// [`Error::Usage`] for bad flags or files, [`Error::Credentials`] when none are found.
 pub fn open(common: &CommonOptions, env: Env) -> Result<Session, Error> {
     let base_transport = TransportOptions::default();
-    let ctx = Context { env, profile: common.profile.as_deref(), transport: &base_transport };
+    let ctx = Context {
+        env,
+        profile: common.profile.as_deref(),
+        transport: &base_transport,
+    };
     let profile = profile::load(&ctx)?;
     let transport_opts = transport_options(common, env, &profile);
-    let ctx = Context { transport: &transport_opts, ..ctx };
+    let ctx = Context {
+        transport: &transport_opts,
+        ..ctx
+    };
     let credentials = chain::resolve(&ctx)?;
     session_with(common, env, profile, transport_opts, credentials)
 }
@@ -76,8 +87,14 @@ pub fn session_with(
     transport_opts: TransportOptions,
     credentials: Arc<dyn ProvideCredentials>,
 ) -> Result<Session, Error> {
-    let (region, region_source) = resolve_region(common, env, &profile);
-    let (endpoint, endpoint_source) = match (&common.endpoint_url, env("AWS_ENDPOINT_URL_S3"), env("AWS_ENDPOINT_URL"), &profile.endpoint_url) {
+    let (region, region_source) =
+        resolve_region_with(common, env, &profile, &|| credentials.region());
+    let (endpoint, endpoint_source) = match (
+        &common.endpoint_url,
+        env("AWS_ENDPOINT_URL_S3"),
+        env("AWS_ENDPOINT_URL"),
+        &profile.endpoint_url,
+    ) {
         (Some(url), ..) => (url.clone(), "--endpoint-url"),
         (None, Some(url), ..) if !url.is_empty() => (url, "AWS_ENDPOINT_URL_S3"),
         (None, _, Some(url), _) if !url.is_empty() => (url, "AWS_ENDPOINT_URL"),
@@ -95,7 +112,10 @@ pub fn session_with(
     };
     let mut options = ClientOptions::new(endpoint.clone(), region);
     options.addressing_style = style;
-    if let Some(n) = common.max_attempts.or_else(|| env("AWS_MAX_ATTEMPTS").and_then(|v| v.parse().ok())) {
+    if let Some(n) = common
+        .max_attempts
+        .or_else(|| env("AWS_MAX_ATTEMPTS").and_then(|v| v.parse().ok()))
+    {
         options.max_attempts = n.max(1);
     }
     if let Some(signing) = profile.s3.payload_signing_enabled {
@@ -119,6 +139,18 @@ pub fn session_with(
 /// Region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile, else `us-east-1`
 /// (and the client follows the bucket's region if that is wrong).
 pub fn resolve_region(common: &CommonOptions, env: Env, profile: &Profile) -> (String, String) {
+    resolve_region_with(common, env, profile, &|| None)
+}
+
+/// As [`resolve_region`], with `instance_region` asked before the `us-east-1` default: the
+/// credentials source's region (instance metadata's `placement/region` when the credentials
+/// came from it, so machines off EC2 never wait on the metadata address for a region).
+pub fn resolve_region_with(
+    common: &CommonOptions,
+    env: Env,
+    profile: &Profile,
+    instance_region: &dyn Fn() -> Option<String>,
+) -> (String, String) {
     if let Some(r) = &common.region {
         return (r.clone(), "--region".into());
     }
@@ -130,5 +162,11 @@ pub fn resolve_region(common: &CommonOptions, env: Env, profile: &Profile) -> (S
     if let Some(r) = &profile.region {
         return (r.clone(), "profile".into());
     }
-    ("us-east-1".into(), "default (us-east-1; the bucket's region is followed)".into())
+    if let Some(r) = instance_region() {
+        return (r, "instance metadata (placement/region)".into());
+    }
+    (
+        "us-east-1".into(),
+        "default (us-east-1; the bucket's region is followed)".into(),
+    )
 }

@@ -7,4 +7,5 @@ mod cp;
 mod doctor_mpu;
 mod presign;
 mod server;
+mod credentials_chain;
 mod tar;

@@ -3,6 +3,12 @@
 //! the secret and token live in zeroizing buffers and never reach any output.
 
 pub mod chain;
+pub mod container;
+pub mod expiring;
+pub mod imds;
+pub mod process;
+pub mod refresh;
+pub mod web_identity;
 
 use zeroize::Zeroizing;
 
@@ -19,10 +25,16 @@ impl Credentials {
         secret_access_key: impl Into<String>,
         session_token: Option<String>,
     ) -> Self {
+        let secret_access_key = Zeroizing::new(secret_access_key.into());
+        let session_token = session_token.filter(|t| !t.is_empty()).map(Zeroizing::new);
+        crate::redact::register(&secret_access_key);
+        if let Some(t) = &session_token {
+            crate::redact::register(t);
+        }
         Self {
             access_key_id: access_key_id.into(),
-            secret_access_key: Zeroizing::new(secret_access_key.into()),
-            session_token: session_token.filter(|t| !t.is_empty()).map(Zeroizing::new),
+            secret_access_key,
+            session_token,
         }
     }
 
@@ -103,6 +115,10 @@ pub trait ProvideCredentials: Send + Sync {
     fn invalidate(&self) {}
     /// Where the credentials come from, for `doctor` and errors (e.g. "environment").
     fn source(&self) -> String;
+    /// The region this source knows (instance metadata's `placement/region`), if any.
+    fn region(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Credentials that never change (environment, flags, a static profile).

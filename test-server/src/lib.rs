@@ -28,6 +28,7 @@ mod front;
 mod gate;
 mod host;
 mod log_body;
+pub mod metadata;
 mod server;
 mod store;
 mod tls;

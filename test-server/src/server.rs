@@ -40,6 +40,8 @@ pub struct Server {
     access_key: String,
     secret_key: String,
     region: String,
+    /// Known access keys; the credential emulator (`metadata`) adds temporary ones.
+    keyring: Arc<Keyring>,
     shutdown: Option<watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
     // Dropped last: temporary root and scratch directory (log, CA) owned by the handle.
@@ -157,7 +159,7 @@ pub fn start(config: Config) -> Result<Server, Error> {
         &config,
         store,
         Arc::clone(&log),
-        keyring,
+        Arc::clone(&keyring),
         clock,
     ));
 
@@ -192,6 +194,7 @@ pub fn start(config: Config) -> Result<Server, Error> {
         access_key: config.access_key,
         secret_key: config.secret_key,
         region: config.region,
+        keyring,
         shutdown: Some(tx),
         thread: Some(thread),
         _scratch: scratch,
@@ -336,6 +339,11 @@ impl Server {
     /// The server's region.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// The keyring requests are checked against (temporary credentials are added to it).
+    pub(crate) fn keyring(&self) -> Arc<Keyring> {
+        Arc::clone(&self.keyring)
     }
 
     /// Unfinished multipart uploads of `bucket` as (key, upload id), read from storage.
