@@ -55,6 +55,20 @@ pub struct ServeArgs {
     /// seconds the server clock runs ahead of this machine's (negative: behind)
     #[argh(option, default = "0")]
     pub clock_offset: i64,
+    /// verify signatures and checksums but store nothing (to benchmark clients)
+    #[argh(switch)]
+    pub discard: bool,
+    /// inject a fault, KIND[@OPERATION][:nth=N|first=N|every=N|rate=P][:after=BYTES][:ms=MS]
+    /// with KIND slowdown, internal-error, reset, delay or complete-error (repeatable)
+    #[argh(option)]
+    pub fault: Vec<String>,
+    /// seed of the fault generator (same seed, same faults)
+    #[argh(option, default = "0")]
+    pub seed: u64,
+    /// refuse requests signed for another region: malformed (400
+    /// AuthorizationHeaderMalformed) or redirect (301 PermanentRedirect)
+    #[argh(option)]
+    pub wrong_region: Option<String>,
 }
 
 fn nonempty_env(name: &str) -> Option<String> {
@@ -101,6 +115,21 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
     if max_parts == 0 {
         return Err("--max-parts must be at least 1".to_owned());
     }
+    let faults = args
+        .fault
+        .iter()
+        .map(|f| test_server::Fault::parse(f).map_err(|e| format!("--fault '{f}': {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wrong_region = match args.wrong_region.as_deref() {
+        None => None,
+        Some("malformed") => Some(test_server::WrongRegion::Malformed),
+        Some("redirect") => Some(test_server::WrongRegion::Redirect),
+        Some(other) => {
+            return Err(format!(
+                "--wrong-region '{other}': use malformed or redirect"
+            ))
+        }
+    };
     let to_stdout = matches!(args.access_log.as_deref(), Some("-" | super::STDIN_MARKER));
     let access_log = args.access_log.filter(|_| !to_stdout).map(PathBuf::from);
     let (access_key, _) = pick(
@@ -129,6 +158,10 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
         min_part_size,
         max_parts,
         clock_offset: args.clock_offset,
+        discard: args.discard,
+        faults,
+        seed: args.seed,
+        wrong_region,
     };
     Ok((config, secret_origin))
 }
@@ -175,6 +208,15 @@ fn banner(server: &test_server::Server, config: &test_server::Config, secret_ori
             "parts:      at least {} bytes but the last, at most {} parts",
             config.min_part_size, config.max_parts
         );
+    }
+    if config.discard {
+        println!("discard:    signatures and checksums verified, nothing stored");
+    }
+    for f in &config.faults {
+        println!("fault:      {f:?} (seed {})", config.seed);
+    }
+    if let Some(w) = config.wrong_region {
+        println!("regions:    requests signed for another region get {w:?}");
     }
     if config.clock_offset != 0 {
         println!(
@@ -247,8 +289,19 @@ mod tests {
             "100",
             "--access-log",
             "-",
+            "--fault",
+            "slowdown@REST.PUT.PART:rate=0.1",
+            "--seed",
+            "9",
+            "--wrong-region",
+            "redirect",
+            "--discard",
         ]))
         .expect("valid");
+        assert_eq!(c.faults.len(), 1);
+        assert_eq!(c.seed, 9);
+        assert_eq!(c.wrong_region, Some(test_server::WrongRegion::Redirect));
+        assert!(c.discard);
         assert_eq!(c.buckets, ["a", "b"]);
         assert_eq!((c.access_key.as_str(), c.secret_key.as_str()), ("AK", "SK"));
         assert_eq!(c.log_format, test_server::LogFormat::Json);
@@ -263,6 +316,8 @@ mod tests {
         assert!(config(parse(&["--addr", "localhost"])).is_err());
         assert!(config(parse(&["--access-log-format", "csv"])).is_err());
         assert!(config(parse(&["--max-parts", "0"])).is_err());
+        assert!(config(parse(&["--fault", "explode"])).is_err());
+        assert!(config(parse(&["--wrong-region", "somewhere"])).is_err());
         let (c, _) = config(parse(&[])).expect("defaults");
         assert_eq!(c.addr.to_string(), "127.0.0.1:9000");
         assert_eq!(c.max_parts, test_server::DEFAULT_MAX_PARTS);

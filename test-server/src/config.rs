@@ -1,6 +1,8 @@
 //! What a test server is asked to be: address, storage root, credentials, buckets, logging,
 //! TLS and S3 limits. Plain data with S3-like defaults; this module never starts anything.
 
+use crate::faults::Fault;
+
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
@@ -38,6 +40,17 @@ pub enum SigV2Mode {
     Accept,
 }
 
+/// How requests signed for another region than the server's are answered (S3's two ways).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongRegion {
+    /// `301 PermanentRedirect` with `x-amz-bucket-region` (what S3 answers a request sent to
+    /// another region's endpoint).
+    Redirect,
+    /// `400 AuthorizationHeaderMalformed` ("the region 'X' is wrong; expecting 'Y'") with
+    /// `<Region>` and `x-amz-bucket-region`.
+    Malformed,
+}
+
 /// Configuration of one test server. `Config::default()` is a loopback server on a free port
 /// over a fresh temporary directory with the default test credentials.
 #[derive(Debug, Clone)]
@@ -73,6 +86,15 @@ pub struct Config {
     /// Seconds the server's clock is ahead of the system clock (negative: behind), to make
     /// clients meet `RequestTimeTooSkewed`; the `Date` header shows the shifted clock.
     pub clock_offset: i64,
+    /// Verify signatures, payload hashes and checksums, but store no object or part bytes
+    /// (for benchmarking clients without disk limits).
+    pub discard: bool,
+    /// Faults to inject (see [`Fault::parse`] for the text form).
+    pub faults: Vec<Fault>,
+    /// Seed of the fault generator (same seed and request order: same faults).
+    pub seed: u64,
+    /// Refuse requests signed for another region than `region`; `None` accepts any region.
+    pub wrong_region: Option<WrongRegion>,
 }
 
 impl Default for Config {
@@ -93,6 +115,10 @@ impl Default for Config {
             min_part_size: DEFAULT_MIN_PART_SIZE,
             max_parts: DEFAULT_MAX_PARTS,
             clock_offset: 0,
+            discard: false,
+            faults: Vec::new(),
+            seed: 0,
+            wrong_region: None,
         }
     }
 }

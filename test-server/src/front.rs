@@ -8,6 +8,7 @@ use crate::access_log::{AccessLog, Record};
 use crate::auth::{canonical_id, Keyring};
 use crate::clock::{self, Clock};
 use crate::facts::RequestFacts;
+use crate::faults::{FaultKind, FaultPlan};
 use crate::gate::{self, GateConfig};
 use crate::log_body::{EndMark, LogBody, Pending, TimedBody};
 use crate::xml::{self, ErrorDoc};
@@ -15,9 +16,8 @@ use crate::xml::{self, ErrorDoc};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt as _;
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -33,6 +33,8 @@ pub struct ConnInfo {
     pub cipher_suite: Option<String>,
     /// TLS protocol version, when HTTPS.
     pub tls_version: Option<String>,
+    /// Set by an injected fault: close the connection with a reset (RST).
+    pub reset: Arc<AtomicBool>,
 }
 
 /// Everything the handler shares across requests.
@@ -53,6 +55,8 @@ pub struct Front {
     pub counter: AtomicU64,
     /// Random-ish per-server prefix of request ids.
     pub id_seed: u64,
+    /// Faults to inject.
+    pub faults: FaultPlan,
 }
 
 impl std::fmt::Debug for Front {
@@ -124,12 +128,13 @@ impl Front {
     /// Handles one request.
     ///
     /// # Errors
-    /// Never: failures become S3 error answers.
+    /// Only [`FaultAbort`], when an injected fault resets the connection; every other failure
+    /// becomes an S3 error answer.
     pub async fn handle(
         self: Arc<Self>,
         conn: Arc<ConnInfo>,
         req: Request<hyper::body::Incoming>,
-    ) -> Result<Response<LogBody>, Infallible> {
+    ) -> Result<Response<LogBody>, FaultAbort> {
         let started = Instant::now();
         let facts = RequestFacts::read(
             req.method(),
@@ -148,37 +153,92 @@ impl Front {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(started);
         }
-
-        let (response, from_gate) = match gate::check(&facts, req.uri(), req.headers(), self.gate) {
-            Err(rejection) => (
-                error_response(
-                    rejection.status,
-                    &rejection.doc,
-                    &request_id,
-                    &record.host_id,
-                ),
-                true,
-            ),
-            Ok(()) => {
-                let req = req
-                    .map(|b| s3s::Body::http_body_unsync(TimedBody::new(b, Arc::clone(&body_end))));
-                match self.s3.call(req).await {
-                    Ok(resp) => (resp, false),
-                    Err(e) => {
-                        let doc = ErrorDoc::new(
-                            "InternalError",
-                            &format!("We encountered an internal error. Please try again. ({e:?})"),
-                        );
-                        (
-                            error_response(500, &doc, &request_id, &record.host_id),
-                            true,
-                        )
-                    }
-                }
+        let fault = self.faults.decide(&facts.operation);
+        record.fault = fault.map(FaultKind::name);
+        let produced = match fault {
+            Some(FaultKind::ResetBody { after_bytes }) => {
+                drain(req.into_body(), after_bytes).await;
+                conn.reset.store(true, Ordering::SeqCst);
+                record.total_time_ms =
+                    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+                self.log.write(&record);
+                return Err(FaultAbort);
+            }
+            Some(
+                kind @ (FaultKind::SlowDown | FaultKind::InternalError | FaultKind::CompleteError),
+            ) => {
+                drain(req.into_body(), u64::MAX).await;
+                *body_end
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Instant::now());
+                Produced::gate(injected(kind, &request_id, &record.host_id))
+            }
+            _ => {
+                self.produce(&facts, req, &request_id, &record.host_id, &body_end)
+                    .await
             }
         };
-        let (mut parts, body) = response.into_parts();
-        self.stamp_headers(&mut parts.headers, &request_id, &record.host_id);
+        if let Some(FaultKind::Delay { millis }) = fault {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+        }
+        let response = self
+            .finish(produced, &facts, &mut record, &request_id, &body_end)
+            .await;
+        let pending = Pending {
+            log: Arc::clone(&self.log),
+            record,
+            started,
+        };
+        let (parts, body) = response.into_parts();
+        Ok(Response::from_parts(parts, LogBody::new(body, pending)))
+    }
+
+    /// The answer: the gate's refusal, or what s3s makes of the request.
+    async fn produce(
+        &self,
+        facts: &RequestFacts,
+        req: Request<hyper::body::Incoming>,
+        request_id: &str,
+        host_id: &str,
+        body_end: &EndMark,
+    ) -> Produced {
+        if let Err(rejection) = gate::check(facts, req.uri(), req.headers(), &self.gate) {
+            let mut resp = error_response(rejection.status, &rejection.doc, request_id, host_id);
+            for (name, value) in rejection.headers {
+                if let Ok(v) = HeaderValue::from_str(&value) {
+                    resp.headers_mut().insert(name, v);
+                }
+            }
+            return Produced::gate(resp);
+        }
+        let req = req.map(|b| s3s::Body::http_body_unsync(TimedBody::new(b, Arc::clone(body_end))));
+        match self.s3.call(req).await {
+            Ok(response) => Produced {
+                response,
+                from_gate: false,
+            },
+            Err(e) => {
+                let doc = ErrorDoc::new(
+                    "InternalError",
+                    &format!("We encountered an internal error. Please try again. ({e:?})"),
+                );
+                Produced::gate(error_response(500, &doc, request_id, host_id))
+            }
+        }
+    }
+
+    /// Stamps S3's headers, reads error codes into the record, re-renders s3s's error
+    /// documents in S3's words, and completes the record.
+    async fn finish(
+        &self,
+        produced: Produced,
+        facts: &RequestFacts,
+        record: &mut Record,
+        request_id: &str,
+        body_end: &EndMark,
+    ) -> Response<s3s::Body> {
+        let (mut parts, body) = produced.response.into_parts();
+        self.stamp_headers(&mut parts.headers, request_id, &record.host_id);
         let inspect = parts.status.as_u16() >= 300 || facts.operation == "REST.POST.UPLOAD";
         let body = if inspect {
             match read_limited(body).await {
@@ -186,15 +246,14 @@ impl Front {
                     record.error_code = xml::error_code(&bytes);
                     match (
                         &record.error_code,
-                        parts.status.as_u16() >= 400 && !from_gate,
+                        parts.status.as_u16() >= 400 && !produced.from_gate,
                     ) {
                         (Some(code), true) => {
-                            // Re-render s3s's error documents with S3's wording and ids.
                             let message = xml::error_message(&bytes)
                                 .unwrap_or_else(|| xml::default_message(code).to_owned());
                             parts.headers.remove(http::header::CONTENT_LENGTH);
                             s3s::Body::from(
-                                ErrorDoc::new(code, &message).render(&request_id, &record.host_id),
+                                ErrorDoc::new(code, &message).render(request_id, &record.host_id),
                             )
                         }
                         _ => s3s::Body::from(bytes),
@@ -225,12 +284,7 @@ impl Front {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         record.turn_around_ms =
             end.map(|t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
-        let pending = Pending {
-            log: Arc::clone(&self.log),
-            record,
-            started,
-        };
-        Ok(Response::from_parts(parts, LogBody::new(body, pending)))
+        Response::from_parts(parts, body)
     }
 
     fn stamp_headers(&self, headers: &mut http::HeaderMap, request_id: &str, host_id: &str) {
@@ -243,6 +297,77 @@ impl Front {
         set("x-amz-id-2", host_id);
         set("date", &clock::fmt_http_date(self.clock().now()));
         set("server", "AmazonS3 (s3up test-server)");
+    }
+}
+
+/// An answer before post-processing.
+struct Produced {
+    response: Response<s3s::Body>,
+    /// Made here (complete, with S3's wording), not by s3s.
+    from_gate: bool,
+}
+
+impl Produced {
+    fn gate(response: Response<s3s::Body>) -> Self {
+        Self {
+            response,
+            from_gate: true,
+        }
+    }
+}
+
+/// The handler's only error: an injected fault resets the connection.
+#[derive(Debug)]
+pub struct FaultAbort;
+
+impl std::fmt::Display for FaultAbort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection reset by an injected fault")
+    }
+}
+
+impl std::error::Error for FaultAbort {}
+
+/// Reads and discards up to `limit` bytes of a request body (all of it with `u64::MAX`).
+async fn drain(mut body: hyper::body::Incoming, limit: u64) {
+    let mut read = 0u64;
+    while read < limit {
+        match body.frame().await {
+            Some(Ok(frame)) => read += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => break,
+        }
+    }
+}
+
+/// The answer of an injected SlowDown, InternalError or 200-with-error Complete.
+fn injected(kind: FaultKind, request_id: &str, host_id: &str) -> Response<s3s::Body> {
+    match kind {
+        FaultKind::SlowDown => error_response(
+            503,
+            &ErrorDoc::new("SlowDown", "Please reduce your request rate."),
+            request_id,
+            host_id,
+        ),
+        FaultKind::CompleteError => {
+            // S3 may send 200, keep-alive whitespace, then an error document.
+            let doc = ErrorDoc::new(
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            );
+            let body = format!("\n\n{}", doc.render(request_id, host_id));
+            let mut resp = error_response(200, &doc, request_id, host_id);
+            *resp.body_mut() = s3s::Body::from(body);
+            resp
+        }
+        _ => error_response(
+            500,
+            &ErrorDoc::new(
+                "InternalError",
+                "We encountered an internal error. Please try again.",
+            ),
+            request_id,
+            host_id,
+        ),
     }
 }
 

@@ -5,7 +5,7 @@
 //! themselves are verified by s3s afterwards.
 
 use crate::clock::{self, Clock};
-use crate::config::SigV2Mode;
+use crate::config::{SigV2Mode, WrongRegion};
 use crate::facts::{AuthType, RequestFacts, SigVersion};
 use crate::xml::ErrorDoc;
 
@@ -24,22 +24,72 @@ pub struct Rejection {
     pub status: u16,
     /// The error document.
     pub doc: ErrorDoc,
+    /// Extra response headers (e.g. `x-amz-bucket-region`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 fn reject(status: u16, code: &str, message: &str) -> Rejection {
     Rejection {
         status,
         doc: ErrorDoc::new(code, message),
+        headers: Vec::new(),
     }
 }
 
 /// What the gate needs to know about the server.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GateConfig {
     /// SigV2 treatment.
     pub sigv2: SigV2Mode,
     /// Server clock.
     pub clock: Clock,
+    /// The server's region.
+    pub region: String,
+    /// Whether (and how) requests signed for another region are refused.
+    pub wrong_region: Option<WrongRegion>,
+}
+
+/// Requests signed for another region than the server's, answered as S3 does.
+fn check_region(facts: &RequestFacts, cfg: &GateConfig) -> Result<(), Rejection> {
+    let (Some(mode), Some(signed)) = (cfg.wrong_region, facts.region.as_deref()) else {
+        return Ok(());
+    };
+    // S3 answers these from any region (the global endpoint).
+    let global = matches!(
+        facts.operation.as_str(),
+        "REST.GET.LOCATION" | "REST.GET.SERVICE"
+    );
+    if signed == cfg.region || global {
+        return Ok(());
+    }
+    let doc = match (mode, facts.auth_type) {
+        (WrongRegion::Redirect, _) => ErrorDoc::new(
+            "PermanentRedirect",
+            "The bucket you are attempting to access must be addressed using the specified endpoint. \
+             Please send all future requests to this endpoint.",
+        )
+        .with("Endpoint", facts.host.clone().unwrap_or_default())
+        .with("Bucket", facts.bucket.clone().unwrap_or_default()),
+        (WrongRegion::Malformed, AuthType::Query) => ErrorDoc::new(
+            "AuthorizationQueryParametersError",
+            &format!("Error parsing the X-Amz-Credential parameter; the region '{signed}' is wrong; expecting '{}'", cfg.region),
+        )
+        .with("Region", cfg.region.clone()),
+        (WrongRegion::Malformed, _) => ErrorDoc::new(
+            "AuthorizationHeaderMalformed",
+            &format!("The authorization header is malformed; the region '{signed}' is wrong; expecting '{}'", cfg.region),
+        )
+        .with("Region", cfg.region.clone()),
+    };
+    Err(Rejection {
+        status: if mode == WrongRegion::Redirect {
+            301
+        } else {
+            400
+        },
+        doc,
+        headers: vec![("x-amz-bucket-region", cfg.region.clone())],
+    })
 }
 
 fn header<'a>(hs: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -48,6 +98,7 @@ fn header<'a>(hs: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 fn too_skewed(request_time: &str, server: SystemTime) -> Rejection {
     Rejection {
+        headers: Vec::new(),
         status: 403,
         doc: ErrorDoc::new(
             "RequestTimeTooSkewed",
@@ -73,7 +124,7 @@ fn check_sigv2(
     facts: &RequestFacts,
     uri: &Uri,
     hs: &HeaderMap,
-    cfg: GateConfig,
+    cfg: &GateConfig,
 ) -> Result<(), Rejection> {
     if cfg.sigv2 == SigV2Mode::Reject {
         return Err(reject(
@@ -119,7 +170,7 @@ fn signed_headers(auth: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn check_v4_header(hs: &HeaderMap, cfg: GateConfig) -> Result<(), Rejection> {
+fn check_v4_header(hs: &HeaderMap, cfg: &GateConfig) -> Result<(), Rejection> {
     let now = cfg.clock.now();
     if let Some(sent) = header(hs, "x-amz-date") {
         if let Some(t) = clock::parse_amz_date(sent) {
@@ -148,10 +199,11 @@ fn check_v4_header(hs: &HeaderMap, cfg: GateConfig) -> Result<(), Rejection> {
             "There were headers present in the request which were not signed",
         )
         .with("HeadersNotSigned", unsigned.join(", ")),
+        headers: Vec::new(),
     })
 }
 
-fn check_v4_query(uri: &Uri, cfg: GateConfig) -> Result<(), Rejection> {
+fn check_v4_query(uri: &Uri, cfg: &GateConfig) -> Result<(), Rejection> {
     let now = cfg.clock.now();
     let Some(sent) = RequestFacts::query_value(uri, "X-Amz-Date") else {
         return Ok(());
@@ -181,6 +233,7 @@ fn check_v4_query(uri: &Uri, cfg: GateConfig) -> Result<(), Rejection> {
                     expires.map(|e| e.to_string()).unwrap_or_default(),
                 )
                 .with("ServerTime", clock::fmt_iso8601(now)),
+            headers: Vec::new(),
         });
     }
     let signed = RequestFacts::query_value(uri, "X-Amz-SignedHeaders").unwrap_or_default();
@@ -192,6 +245,7 @@ fn check_v4_query(uri: &Uri, cfg: GateConfig) -> Result<(), Rejection> {
                 "There were headers present in the request which were not signed",
             )
             .with("HeadersNotSigned", "host"),
+            headers: Vec::new(),
         });
     }
     Ok(())
@@ -205,12 +259,18 @@ pub fn check(
     facts: &RequestFacts,
     uri: &Uri,
     hs: &HeaderMap,
-    cfg: GateConfig,
+    cfg: &GateConfig,
 ) -> Result<(), Rejection> {
     match (facts.signature, facts.auth_type) {
         (SigVersion::V2, _) => check_sigv2(facts, uri, hs, cfg),
-        (SigVersion::V4, AuthType::Header) => check_v4_header(hs, cfg),
-        (SigVersion::V4, AuthType::Query) => check_v4_query(uri, cfg),
+        (SigVersion::V4, AuthType::Header) => {
+            check_region(facts, cfg)?;
+            check_v4_header(hs, cfg)
+        }
+        (SigVersion::V4, AuthType::Query) => {
+            check_region(facts, cfg)?;
+            check_v4_query(uri, cfg)
+        }
         _ => Ok(()),
     }
 }
@@ -227,14 +287,52 @@ mod tests {
             headers.insert(*k, HeaderValue::from_str(v).expect("header"));
         }
         let facts = RequestFacts::read(&Method::GET, &uri, http::Version::HTTP_11, &headers, None);
-        check(&facts, &uri, &headers, cfg)
+        check(&facts, &uri, &headers, &cfg)
     }
 
     fn cfg(offset: i64, sigv2: SigV2Mode) -> GateConfig {
         GateConfig {
             sigv2,
             clock: Clock::with_offset(offset),
+            region: "us-east-1".to_owned(),
+            wrong_region: None,
         }
+    }
+
+    #[test]
+    fn wrong_region_answers() {
+        let mut hs = v4(SystemTime::now());
+        hs.retain(|(k, _)| *k != "authorization");
+        hs.push((
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=A/20200101/us-west-2/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00".into(),
+        ));
+        assert!(
+            run("/b/k", &hs, cfg(0, SigV2Mode::Reject)).is_ok(),
+            "no check by default"
+        );
+        let mut c = cfg(0, SigV2Mode::Reject);
+        c.wrong_region = Some(WrongRegion::Malformed);
+        let r = run("/b/k", &hs, c.clone()).expect_err("wrong region");
+        assert_eq!(
+            (r.status, r.doc.code.as_str()),
+            (400, "AuthorizationHeaderMalformed")
+        );
+        assert!(r
+            .doc
+            .message
+            .contains("'us-west-2' is wrong; expecting 'us-east-1'"));
+        assert_eq!(
+            r.headers,
+            vec![("x-amz-bucket-region", "us-east-1".to_owned())]
+        );
+        c.wrong_region = Some(WrongRegion::Redirect);
+        let r = run("/b/k", &hs, c.clone()).expect_err("wrong region");
+        assert_eq!((r.status, r.doc.code.as_str()), (301, "PermanentRedirect"));
+        assert!(
+            run("/b?location", &hs, c).is_ok(),
+            "GetBucketLocation works from anywhere"
+        );
     }
 
     fn v4(date: SystemTime) -> Vec<(&'static str, String)> {

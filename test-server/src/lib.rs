@@ -23,7 +23,9 @@ mod access_log;
 mod auth;
 mod clock;
 mod config;
+mod conn_io;
 mod facts;
+mod faults;
 mod front;
 mod gate;
 mod host;
@@ -35,9 +37,10 @@ mod tls;
 mod xml;
 
 pub use crate::config::{
-    Config, LogFormat, SigV2Mode, DEFAULT_ACCESS_KEY, DEFAULT_MAX_PARTS, DEFAULT_MIN_PART_SIZE,
-    DEFAULT_REGION, DEFAULT_SECRET_KEY,
+    Config, LogFormat, SigV2Mode, WrongRegion, DEFAULT_ACCESS_KEY, DEFAULT_MAX_PARTS,
+    DEFAULT_MIN_PART_SIZE, DEFAULT_REGION, DEFAULT_SECRET_KEY,
 };
+pub use crate::faults::{Fault, FaultKind, Trigger};
 pub use crate::server::{start, Server};
 
 /// Why a server could not start.

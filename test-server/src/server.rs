@@ -7,6 +7,8 @@ use crate::access_log::AccessLog;
 use crate::auth::{canonical_id, Access, Auth, Keyring};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::conn_io::ResetOnDrop;
+use crate::faults::FaultPlan;
 use crate::front::{ConnInfo, Front};
 use crate::gate::{GateConfig, MAX_SKEW_SECS};
 use crate::host::Domain;
@@ -18,7 +20,7 @@ use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::S3ServiceBuilder;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -89,12 +91,15 @@ fn build_front(
         gate: GateConfig {
             sigv2: config.sigv2,
             clock,
+            region: config.region.clone(),
+            wrong_region: config.wrong_region,
         },
         domain: config.domain.clone(),
         owner_id: canonical_id(&config.access_key),
         keyring,
         counter: AtomicU64::new(0),
         id_seed: seed,
+        faults: FaultPlan::new(&config.faults, config.seed),
     }
 }
 
@@ -137,7 +142,7 @@ pub fn start(config: Config) -> Result<Server, Error> {
             region: config.region.clone(),
             owner_id: canonical_id(&config.access_key),
             scheme,
-            discard: false,
+            discard: config.discard,
         },
     )
     .map_err(io_err("prepare the storage root"))?;
@@ -249,11 +254,14 @@ async fn serve_conn(
     tls: Option<TlsAcceptor>,
     stop: watch::Receiver<bool>,
 ) {
+    let reset = Arc::new(AtomicBool::new(false));
+    let stream = ResetOnDrop::new(stream, Arc::clone(&reset));
     let Some(acceptor) = tls else {
         let info = ConnInfo {
             remote,
             cipher_suite: None,
             tls_version: None,
+            reset,
         };
         serve_io(TokioIo::new(stream), info, front, stop).await;
         return;
@@ -265,6 +273,7 @@ async fn serve_conn(
                 remote,
                 cipher_suite,
                 tls_version,
+                reset,
             };
             serve_io(TokioIo::new(tls_stream), info, front, stop).await;
         }

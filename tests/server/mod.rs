@@ -5,6 +5,7 @@
 //! client so that tests can tamper with them.
 
 mod auth;
+mod faults;
 mod http;
 mod multipart;
 mod objects;

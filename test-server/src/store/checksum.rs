@@ -230,6 +230,29 @@ pub fn composite(alg: Algorithm, part_values: &[&str]) -> Option<String> {
     Some(format!("{}-{}", b64(&alg.digest(&cat)), part_values.len()))
 }
 
+/// The full-object CRC of a concatenation, from each part's CRC (base64) and length, without
+/// the bytes. `None` for SHA algorithms or malformed values.
+pub fn combine_full(alg: Algorithm, parts: &[(&str, u64)]) -> Option<String> {
+    let crc_alg = match alg {
+        Algorithm::Crc32 => crc_fast::CrcAlgorithm::Crc32IsoHdlc,
+        Algorithm::Crc32c => crc_fast::CrcAlgorithm::Crc32Iscsi,
+        Algorithm::Crc64Nvme => crc_fast::CrcAlgorithm::Crc64Nvme,
+        Algorithm::Sha1 | Algorithm::Sha256 => return None,
+    };
+    let value = |v: &str| -> Option<u64> {
+        let raw = unb64(v)?;
+        (raw.len() == alg.digest_len())
+            .then(|| raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    };
+    let (first, rest) = parts.split_first()?;
+    let mut acc = value(first.0)?;
+    for (v, len) in rest {
+        acc = crc_fast::checksum_combine(crc_alg, acc, value(v)?, *len);
+    }
+    let bytes = acc.to_be_bytes();
+    Some(b64(&bytes[8 - alg.digest_len()..]))
+}
+
 /// The multipart ETag: hex MD5 of the concatenated binary part MD5s, then `-N`.
 pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
     let mut md5 = Md5::new();
@@ -265,6 +288,19 @@ mod tests {
         assert_eq!(Algorithm::parse("MD5"), None);
         assert!(!Algorithm::Sha256.full_object_ok());
         assert!(!Algorithm::Crc64Nvme.composite_ok());
+    }
+
+    #[test]
+    fn combined_crcs_equal_whole_crcs() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 253) as u8).collect();
+        for alg in [Algorithm::Crc32, Algorithm::Crc32c, Algorithm::Crc64Nvme] {
+            let (a, b) = data.split_at(3_333);
+            let pa = b64(&alg.digest(a));
+            let pb = b64(&alg.digest(b));
+            let combined = combine_full(alg, &[(&pa, a.len() as u64), (&pb, b.len() as u64)]);
+            assert_eq!(combined, Some(b64(&alg.digest(&data))), "{alg:?}");
+        }
+        assert_eq!(combine_full(Algorithm::Sha256, &[]), None);
     }
 
     #[test]

@@ -240,7 +240,11 @@ pub(super) async fn upload_part(
         }
     }
     let body = input.body.ok_or_else(errors::incomplete_body)?;
-    let algs = claims.algorithms(upload.algorithm);
+    let mut algs = claims.algorithms(upload.algorithm);
+    if store.opts.discard && upload.algorithm.is_none() {
+        // Without stored bytes, Complete combines the parts' CRCs into the default checksum.
+        algs.insert(Algorithm::Crc64Nvme);
+    }
     let rec = receive::receive(body, &store.layout.tmp_dir(), &algs, store.opts.discard).await?;
     if input
         .content_length
@@ -451,7 +455,14 @@ pub(super) async fn complete(
     let composite = upload.checksum_type.as_deref() == Some(ChecksumType::COMPOSITE);
     let alg = upload.algorithm.unwrap_or(Algorithm::Crc64Nvme);
     let (tmp, full_sum) = if store.opts.discard {
-        (None, None)
+        let crcs: Vec<(&str, u64)> = parts
+            .iter()
+            .filter_map(|p| p.checksums.get(&alg).map(|v| (v.as_str(), p.size)))
+            .collect();
+        let full = (!composite && crcs.len() == parts.len())
+            .then(|| checksum::combine_full(alg, &crcs))
+            .flatten();
+        (None, full)
     } else {
         let full = (!composite).then_some(alg);
         let (tmp_dir, dir2, parts2) = (store.layout.tmp_dir(), dir.clone(), parts.clone());
