@@ -51,8 +51,15 @@ pub struct GateConfig {
 
 /// Requests signed for another region than the server's, answered as S3 does.
 fn check_region(facts: &RequestFacts, cfg: &GateConfig) -> Result<(), Rejection> {
-    let (Some(mode), Some(signed)) = (cfg.wrong_region, facts.region.as_deref()) else {
+    let Some(signed) = facts.region.as_deref() else {
         return Ok(());
+    };
+    // A region name S3 does not know (e.g. s3cmd's "US") is always malformed, as on S3.
+    let known = s3s::region::Region::new(signed.into()).is_ok();
+    let mode = match (cfg.wrong_region, known) {
+        (_, false) => WrongRegion::Malformed,
+        (Some(mode), true) => mode,
+        (None, true) => return Ok(()),
     };
     // S3 answers these from any region (the global endpoint).
     let global = matches!(
