@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use argh::FromArgs;
+use test_server::metadata::{MetadataConfig, TokenMode};
 
 /// run the embedded S3 test server: verifies every signature, logs like S3 server access logs
 #[derive(FromArgs, Debug)]
@@ -69,6 +70,47 @@ pub struct ServeArgs {
     /// AuthorizationHeaderMalformed) or redirect (301 PermanentRedirect)
     #[argh(option)]
     pub wrong_region: Option<String>,
+    /// also emulate instance metadata (IMDSv2/v1), container credentials and STS web identity
+    /// on a second loopback port, issuing short-lived credentials this server accepts
+    #[argh(switch)]
+    pub imds: bool,
+    /// address of the credential emulator (default 127.0.0.1:0)
+    #[argh(option, default = "String::from(\"127.0.0.1:0\")")]
+    pub imds_addr: String,
+    /// seconds each issued set of credentials stays valid (default 3600)
+    #[argh(option, default = "3600")]
+    pub imds_lifetime: u64,
+    /// how the IMDSv2 token call is answered: answer, refuse (403) or hang (no answer)
+    #[argh(option, default = "String::from(\"answer\")")]
+    pub imds_token: String,
+}
+
+/// The credential emulator's settings, when `--imds` is given.
+fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<MetadataConfig>, String> {
+    if !args.imds {
+        return Ok(None);
+    }
+    let addr: SocketAddr = args
+        .imds_addr
+        .parse()
+        .map_err(|_| format!("--imds-addr '{}' is not IP:PORT", args.imds_addr))?;
+    let token_mode = match args.imds_token.as_str() {
+        "answer" => TokenMode::Answer,
+        "refuse" => TokenMode::Refuse(403),
+        "hang" => TokenMode::Hang,
+        other => {
+            return Err(format!(
+                "--imds-token '{other}': use answer, refuse or hang"
+            ))
+        }
+    };
+    Ok(Some(MetadataConfig {
+        addr,
+        region: region.to_owned(),
+        lifetime_secs: args.imds_lifetime.max(1),
+        token_mode,
+        ..MetadataConfig::default()
+    }))
 }
 
 fn nonempty_env(name: &str) -> Option<String> {
@@ -88,6 +130,23 @@ fn pick(flag: Option<String>, env: &'static str, default: &str) -> (String, Orig
         (None, Some(v)) => (v, Origin::Env(env)),
         (None, None) => (default.to_owned(), Origin::Default),
     }
+}
+
+/// Everything `s3up serve` starts.
+struct Plan {
+    config: test_server::Config,
+    secret_origin: Origin,
+    imds: Option<MetadataConfig>,
+}
+
+fn plan(args: ServeArgs) -> Result<Plan, String> {
+    let imds = imds_config(&args, &args.region)?;
+    let (config, secret_origin) = config(args)?;
+    Ok(Plan {
+        config,
+        secret_origin,
+        imds,
+    })
 }
 
 fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
@@ -166,7 +225,12 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
     Ok((config, secret_origin))
 }
 
-fn banner(server: &test_server::Server, config: &test_server::Config, secret_origin: &Origin) {
+fn banner(
+    server: &test_server::Server,
+    config: &test_server::Config,
+    secret_origin: &Origin,
+    imds: Option<&test_server::metadata::MetadataServer>,
+) {
     let sigv2 = match config.sigv2 {
         test_server::SigV2Mode::Reject => "rejected",
         test_server::SigV2Mode::Accept => "accepted (15-minute skew check)",
@@ -224,14 +288,26 @@ fn banner(server: &test_server::Server, config: &test_server::Config, secret_ori
             config.clock_offset
         );
     }
+    if let Some(m) = imds {
+        println!("imds:       {} (instance metadata and STS)", m.endpoint());
+        println!(
+            "            AWS_EC2_METADATA_SERVICE_ENDPOINT={}",
+            m.endpoint()
+        );
+        println!("            AWS_ENDPOINT_URL_STS={}", m.endpoint());
+        println!(
+            "            AWS_CONTAINER_CREDENTIALS_FULL_URI={}",
+            m.container_url()
+        );
+    }
     println!("ready: {}", server.endpoint());
 }
 
 /// Runs the server until SIGINT/SIGTERM. Exit 0 after a clean shutdown, 1 when the server
 /// cannot start, 2 for bad flags.
 pub fn run(args: ServeArgs) -> ExitCode {
-    let (config, secret_origin) = match config(args) {
-        Ok(c) => c,
+    let plan = match plan(args) {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -244,16 +320,27 @@ pub fn run(args: ServeArgs) -> ExitCode {
         eprintln!("error: cannot handle SIGINT/SIGTERM: {e}");
         return ExitCode::from(1);
     }
-    let server = match test_server::start(config.clone()) {
+    let server = match test_server::start(plan.config.clone()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: the test server cannot start: {e}");
             return ExitCode::from(1);
         }
     };
-    banner(&server, &config, &secret_origin);
+    let imds = match plan.imds.map(|c| test_server::metadata::start(c, &server)) {
+        None => None,
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            eprintln!("error: the credential emulator cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    banner(&server, &plan.config, &plan.secret_origin, imds.as_ref());
     let _ = rx.recv();
     eprintln!("s3up serve: shutting down");
+    if let Some(m) = imds {
+        m.shutdown();
+    }
     server.shutdown();
     ExitCode::SUCCESS
 }
@@ -318,6 +405,18 @@ mod tests {
         assert!(config(parse(&["--max-parts", "0"])).is_err());
         assert!(config(parse(&["--fault", "explode"])).is_err());
         assert!(config(parse(&["--wrong-region", "somewhere"])).is_err());
+        assert!(plan(parse(&["--imds", "--imds-token", "maybe"])).is_err());
+        let p = plan(parse(&[
+            "--imds",
+            "--imds-lifetime",
+            "5",
+            "--imds-token",
+            "hang",
+        ]))
+        .expect("valid");
+        let m = p.imds.expect("imds configured");
+        assert_eq!((m.lifetime_secs, m.token_mode), (5, TokenMode::Hang));
+        assert!(plan(parse(&[])).expect("valid").imds.is_none());
         let (c, _) = config(parse(&[])).expect("defaults");
         assert_eq!(c.addr.to_string(), "127.0.0.1:9000");
         assert_eq!(c.max_parts, test_server::DEFAULT_MAX_PARTS);
