@@ -5,6 +5,7 @@
 //! the answer is complete. It holds no storage logic.
 
 use crate::access_log::{AccessLog, Record};
+use crate::answers::{error_response, injected, object_size, status_code_name};
 use crate::auth::{canonical_id, Keyring};
 use crate::clock::{self, Clock};
 use crate::facts::RequestFacts;
@@ -14,7 +15,7 @@ use crate::log_body::{EndMark, LogBody, Pending, TimedBody};
 use crate::xml::{self, ErrorDoc};
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response};
 use http_body_util::BodyExt as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -339,86 +340,8 @@ async fn drain(mut body: hyper::body::Incoming, limit: u64) {
     }
 }
 
-/// The answer of an injected SlowDown, InternalError or 200-with-error Complete.
-fn injected(kind: FaultKind, request_id: &str, host_id: &str) -> Response<s3s::Body> {
-    match kind {
-        FaultKind::SlowDown => error_response(
-            503,
-            &ErrorDoc::new("SlowDown", "Please reduce your request rate."),
-            request_id,
-            host_id,
-        ),
-        FaultKind::CompleteError => {
-            // S3 may send 200, keep-alive whitespace, then an error document.
-            let doc = ErrorDoc::new(
-                "InternalError",
-                "We encountered an internal error. Please try again.",
-            );
-            let body = format!("\n\n{}", doc.render(request_id, host_id));
-            let mut resp = error_response(200, &doc, request_id, host_id);
-            *resp.body_mut() = s3s::Body::from(body);
-            resp
-        }
-        _ => error_response(
-            500,
-            &ErrorDoc::new(
-                "InternalError",
-                "We encountered an internal error. Please try again.",
-            ),
-            request_id,
-            host_id,
-        ),
-    }
-}
-
-/// Size of the whole object from a GET/HEAD answer (`Content-Range` total, else length).
-fn object_size(headers: &http::HeaderMap) -> Option<u64> {
-    let get = |n: http::header::HeaderName| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    if let Some(range) = get(http::header::CONTENT_RANGE) {
-        return range.rsplit('/').next().and_then(|t| t.parse().ok());
-    }
-    get(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok())
-}
-
 /// Reads a whole response body (bounded).
 async fn read_limited(body: s3s::Body) -> Result<Bytes, s3s::StdError> {
     let limited = http_body_util::Limited::new(body, MAX_INSPECTED_BODY);
     Ok(limited.collect().await?.to_bytes())
-}
-
-/// An S3 error answer.
-pub fn error_response(
-    status: u16,
-    doc: &ErrorDoc,
-    request_id: &str,
-    host_id: &str,
-) -> Response<s3s::Body> {
-    let mut resp = Response::new(s3s::Body::from(doc.render(request_id, host_id)));
-    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    resp
-}
-
-/// What S3 logs for a bodiless error answer (HEAD).
-fn status_code_name(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "BadRequest",
-        403 => "AccessDenied",
-        404 => "NotFound",
-        405 => "MethodNotAllowed",
-        409 => "Conflict",
-        412 => "PreconditionFailed",
-        416 => "InvalidRange",
-        500 => "InternalError",
-        503 => "ServiceUnavailable",
-        _ => "-",
-    }
 }

@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 mod access_log;
+mod answers;
 mod auth;
 mod clock;
 mod config;

@@ -103,6 +103,77 @@ fn build_front(
     }
 }
 
+/// The storage root: the configured one, or a temporary one the handle owns.
+fn root_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Error> {
+    match &config.root {
+        Some(r) => Ok((r.clone(), None)),
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("s3up-test-root-")
+                .tempdir()
+                .map_err(io_err("create a temporary root"))?;
+            Ok((t.path().to_owned(), Some(t)))
+        }
+    }
+}
+
+/// The store over `root`, with the configured buckets.
+fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
+    let store = Store::new(
+        root,
+        StoreOptions {
+            limits: Limits {
+                min_part_size: config.min_part_size,
+                max_parts: config.max_parts,
+            },
+            region: config.region.clone(),
+            owner_id: canonical_id(&config.access_key),
+            scheme: if config.tls { "https" } else { "http" },
+            discard: config.discard,
+        },
+    )
+    .map_err(io_err("prepare the storage root"))?;
+    for b in &config.buckets {
+        store.ensure_bucket(b).map_err(io_err("create a bucket"))?;
+    }
+    Ok(store)
+}
+
+/// Binds the listener (non-blocking, for tokio) and returns it with its address.
+fn bind(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), Error> {
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(io_err("bind the listening address"))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io_err("configure the listener"))?;
+    let bound = listener
+        .local_addr()
+        .map_err(io_err("read the bound address"))?;
+    Ok((listener, bound))
+}
+
+/// Runs the accept loop on a new runtime thread until `stop` fires.
+fn spawn_serving(
+    listener: std::net::TcpListener,
+    front: Arc<Front>,
+    tls: Option<TlsAcceptor>,
+    stop: watch::Receiver<bool>,
+) -> Result<std::thread::JoinHandle<()>, Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("s3up-test-server")
+        .enable_all()
+        .build()
+        .map_err(io_err("start the tokio runtime"))?;
+    std::thread::Builder::new()
+        .name("s3up-test-server".to_owned())
+        .spawn(move || {
+            runtime.block_on(accept_loop(listener, front, tls, stop));
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(io_err("spawn the server thread"))
+}
+
 /// Starts a server as configured, on its own runtime thread.
 ///
 /// # Errors
@@ -113,16 +184,7 @@ pub fn start(config: Config) -> Result<Server, Error> {
         .prefix("s3up-test-server-")
         .tempdir()
         .map_err(io_err("create a scratch directory"))?;
-    let (root, tmp_root) = match &config.root {
-        Some(r) => (r.clone(), None),
-        None => {
-            let t = tempfile::Builder::new()
-                .prefix("s3up-test-root-")
-                .tempdir()
-                .map_err(io_err("create a temporary root"))?;
-            (t.path().to_owned(), Some(t))
-        }
-    };
+    let (root, tmp_root) = root_dir(&config)?;
     let log_path = config
         .access_log
         .clone()
@@ -131,24 +193,7 @@ pub fn start(config: Config) -> Result<Server, Error> {
         AccessLog::open(&log_path, config.log_stdout, config.log_format)
             .map_err(io_err("open the access log"))?,
     );
-    let scheme = if config.tls { "https" } else { "http" };
-    let store = Store::new(
-        &root,
-        StoreOptions {
-            limits: Limits {
-                min_part_size: config.min_part_size,
-                max_parts: config.max_parts,
-            },
-            region: config.region.clone(),
-            owner_id: canonical_id(&config.access_key),
-            scheme,
-            discard: config.discard,
-        },
-    )
-    .map_err(io_err("prepare the storage root"))?;
-    for b in &config.buckets {
-        store.ensure_bucket(b).map_err(io_err("create a bucket"))?;
-    }
+    let store = open_store(&config, &root)?;
     let layout = store.layout().clone();
     let (ca_path, tls) = if config.tls {
         let ca = scratch.path().join("ca.pem");
@@ -167,29 +212,10 @@ pub fn start(config: Config) -> Result<Server, Error> {
         Arc::clone(&keyring),
         clock,
     ));
-
-    let listener =
-        std::net::TcpListener::bind(config.addr).map_err(io_err("bind the listening address"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io_err("configure the listener"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(io_err("read the bound address"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("s3up-test-server")
-        .enable_all()
-        .build()
-        .map_err(io_err("start the tokio runtime"))?;
+    let (listener, addr) = bind(config.addr)?;
     let (tx, rx) = watch::channel(false);
-    let thread = std::thread::Builder::new()
-        .name("s3up-test-server".to_owned())
-        .spawn(move || {
-            runtime.block_on(accept_loop(listener, front, tls, rx));
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        })
-        .map_err(io_err("spawn the server thread"))?;
+    let thread = spawn_serving(listener, front, tls, rx)?;
+    let scheme = if config.tls { "https" } else { "http" };
     Ok(Server {
         addr,
         endpoint: format!("{scheme}://{addr}"),

@@ -51,32 +51,26 @@ enum Entry<'a> {
     Prefix(String),
 }
 
-pub(super) fn list_uploads(
-    store: &Store,
-    req: S3Request<ListMultipartUploadsInput>,
-) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
-    let input = req.input;
-    store.require_bucket(&input.bucket)?;
-    let all = multipart::read_all(&store.layout);
-    let prefix = input.prefix.clone().unwrap_or_default();
+/// The uploads and common prefixes of a listing, in order, before paging.
+fn entries<'a>(
+    all: &'a [UploadRecord],
+    input: &ListMultipartUploadsInput,
+    prefix: &str,
+) -> Vec<Entry<'a>> {
     let after_marker = |u: &UploadRecord| match (&input.key_marker, &input.upload_id_marker) {
         (Some(km), Some(um)) => u.key > *km || (u.key == *km && u.upload_id > *um),
         (Some(km), None) => u.key > *km,
         _ => true,
     };
+    let delimiter = input.delimiter.as_deref().filter(|d| !d.is_empty());
     let mut entries = Vec::new();
     let mut seen_prefixes = BTreeSet::new();
     for u in all
         .iter()
-        .filter(|u| u.bucket == input.bucket && u.key.starts_with(&prefix) && after_marker(u))
+        .filter(|u| u.bucket == input.bucket && u.key.starts_with(prefix) && after_marker(u))
     {
         let rest = &u.key[prefix.len()..];
-        match input
-            .delimiter
-            .as_deref()
-            .filter(|d| !d.is_empty())
-            .and_then(|d| rest.find(d).map(|i| i + d.len()))
-        {
+        match delimiter.and_then(|d| rest.find(d).map(|i| i + d.len())) {
             Some(end) => {
                 let cp = format!("{prefix}{}", &rest[..end]);
                 if seen_prefixes.insert(cp.clone()) {
@@ -86,6 +80,38 @@ pub(super) fn list_uploads(
             None => entries.push(Entry::Upload(u)),
         }
     }
+    entries
+}
+
+/// One listed upload.
+fn upload_entry(store: &Store, u: &UploadRecord, key: String) -> MultipartUpload {
+    MultipartUpload {
+        checksum_algorithm: u
+            .algorithm
+            .map(|a| ChecksumAlgorithm::from(a.name().to_owned())),
+        checksum_type: u.checksum_type.clone().map(ChecksumType::from),
+        initiated: Some(timestamp(u.initiated)),
+        initiator: Some(initiator(store)),
+        key: Some(key),
+        owner: Some(owner(store)),
+        storage_class: Some(StorageClass::from(
+            u.storage_class
+                .clone()
+                .unwrap_or_else(|| "STANDARD".to_owned()),
+        )),
+        upload_id: Some(u.upload_id.clone()),
+    }
+}
+
+pub(super) fn list_uploads(
+    store: &Store,
+    req: S3Request<ListMultipartUploadsInput>,
+) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+    let input = req.input;
+    store.require_bucket(&input.bucket)?;
+    let all = multipart::read_all(&store.layout);
+    let prefix = input.prefix.clone().unwrap_or_default();
+    let mut entries = entries(&all, &input, &prefix);
     let max = page_size(input.max_uploads);
     let is_truncated = entries.len() > max;
     entries.truncate(max);
@@ -105,28 +131,11 @@ pub(super) fn list_uploads(
     for e in &entries {
         match e {
             Entry::Upload(u) => {
-                next_key = Some(u.key.clone());
-                next_id = Some(u.upload_id.clone());
-                uploads.push(MultipartUpload {
-                    checksum_algorithm: u
-                        .algorithm
-                        .map(|a| ChecksumAlgorithm::from(a.name().to_owned())),
-                    checksum_type: u.checksum_type.clone().map(ChecksumType::from),
-                    initiated: Some(timestamp(u.initiated)),
-                    initiator: Some(initiator(store)),
-                    key: Some(enc(&u.key)),
-                    owner: Some(owner(store)),
-                    storage_class: Some(StorageClass::from(
-                        u.storage_class
-                            .clone()
-                            .unwrap_or_else(|| "STANDARD".to_owned()),
-                    )),
-                    upload_id: Some(u.upload_id.clone()),
-                });
+                (next_key, next_id) = (Some(u.key.clone()), Some(u.upload_id.clone()));
+                uploads.push(upload_entry(store, u, enc(&u.key)));
             }
             Entry::Prefix(p) => {
-                next_key = Some(p.clone());
-                next_id = None;
+                (next_key, next_id) = (Some(p.clone()), None);
                 common.push(CommonPrefix {
                     prefix: Some(enc(p)),
                 });

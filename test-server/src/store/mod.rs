@@ -6,6 +6,7 @@
 //! the front door do) and never writes outside the storage root.
 
 mod checksum;
+mod complete;
 mod errors;
 mod layout;
 mod listing;
@@ -269,7 +270,7 @@ impl S3 for Store {
         &self,
         req: S3Request<CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-        multipart::complete(self, req).await
+        complete::complete(self, req).await
     }
 
     async fn abort_multipart_upload(

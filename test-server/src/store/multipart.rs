@@ -1,20 +1,19 @@
-//! Multipart uploads with this server's own storage (`ROOT/.s3up/uploads/ID/`): create, upload
-//! part, complete, abort. CompleteMultipartUpload checks everything S3 checks (part order,
-//! ETags, part checksums, minimum part size, declared size, preconditions) before it touches
-//! anything, so a refused Complete leaves the upload intact for a retry or an abort.
+//! Multipart uploads with this server's own storage (`ROOT/.s3up/uploads/ID/`): the upload and
+//! part records, CreateMultipartUpload (checksum algorithm and type checked as S3 does),
+//! UploadPart (verified before the part replaces anything) and AbortMultipartUpload.
+//! CompleteMultipartUpload lives in `complete.rs`; listing in `listing.rs`.
 
 use super::checksum::{self, Algorithm, Checksums, Fields};
 use super::errors;
 use super::layout::Layout;
 use super::object;
 use super::receive::{self, Claims};
-use super::sidecar::{self, Attributes, Info};
+use super::sidecar::{self, Attributes};
 use super::Store;
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 use serde::{Deserialize, Serialize};
-use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 /// An unfinished upload, as stored in `upload.json`.
@@ -284,272 +283,6 @@ pub(super) async fn upload_part(
     }))
 }
 
-/// The checksum a completed-part element claims for `alg`.
-fn claimed_part_checksum(p: &CompletedPart, alg: Algorithm) -> Option<&str> {
-    match alg {
-        Algorithm::Crc32 => p.checksum_crc32.as_deref(),
-        Algorithm::Crc32c => p.checksum_crc32c.as_deref(),
-        Algorithm::Crc64Nvme => p.checksum_crc64nvme.as_deref(),
-        Algorithm::Sha1 => p.checksum_sha1.as_deref(),
-        Algorithm::Sha256 => p.checksum_sha256.as_deref(),
-    }
-}
-
-/// Matches the requested part list against the stored parts; nothing is modified.
-fn check_parts(
-    upload: &UploadRecord,
-    dir: &Path,
-    requested: &[CompletedPart],
-    min_part_size: u64,
-) -> S3Result<Vec<PartRecord>> {
-    if requested.is_empty() {
-        return Err(errors::err(
-            s3s::S3ErrorCode::MalformedXML,
-            "The XML you provided was not well-formed or did not validate against our published schema",
-        ));
-    }
-    let stored = read_parts(dir);
-    let mut chosen = Vec::with_capacity(requested.len());
-    let mut prev = 0i32;
-    for p in requested {
-        let n = p
-            .part_number
-            .ok_or_else(|| errors::invalid_part("a part has no PartNumber"))?;
-        if n <= prev {
-            return Err(errors::invalid_part_order());
-        }
-        prev = n;
-        let rec = stored
-            .iter()
-            .find(|r| i64::from(r.part_number) == i64::from(n))
-            .ok_or_else(|| errors::invalid_part(&format!("part {n} was not uploaded")))?;
-        let on_disk = std::fs::metadata(Layout::part_path(dir, rec.part_number)).map(|m| m.len());
-        if on_disk.is_ok_and(|len| len != rec.size) {
-            return Err(errors::invalid_part(&format!("part {n} is being replaced")));
-        }
-        let etag = p
-            .e_tag
-            .as_ref()
-            .map(|e| e.value().trim_matches('"').to_ascii_lowercase());
-        if etag.as_deref() != Some(rec.md5.as_str()) {
-            return Err(errors::invalid_part(&format!(
-                "the ETag given for part {n} does not match"
-            )));
-        }
-        for alg in Algorithm::ALL {
-            let Some(claimed) = claimed_part_checksum(p, alg) else {
-                continue;
-            };
-            if rec.checksums.get(&alg).map(String::as_str) != Some(claimed.trim()) {
-                return Err(errors::invalid_part(&format!(
-                    "the {} given for part {n} does not match",
-                    alg.name()
-                )));
-            }
-        }
-        if let (Some(alg), Some(ChecksumType::COMPOSITE)) =
-            (upload.algorithm, upload.checksum_type.as_deref())
-        {
-            if claimed_part_checksum(p, alg).is_none() {
-                return Err(errors::invalid_part(&format!(
-                    "part {n} has no {} checksum, which a COMPOSITE upload requires",
-                    alg.name()
-                )));
-            }
-        }
-        chosen.push(rec.clone());
-    }
-    let last = chosen.len() - 1;
-    for (i, rec) in chosen.iter().enumerate() {
-        if i != last && rec.size < min_part_size {
-            return Err(errors::entity_too_small(
-                rec.part_number,
-                rec.size,
-                min_part_size,
-            ));
-        }
-    }
-    Ok(chosen)
-}
-
-/// Concatenates the parts into a staging file, computing a full-object checksum on the way.
-fn assemble(
-    tmp_dir: &Path,
-    dir: &Path,
-    parts: &[PartRecord],
-    full: Option<Algorithm>,
-) -> std::io::Result<(tempfile::TempPath, Option<String>)> {
-    let mut out = tempfile::Builder::new()
-        .prefix("complete-")
-        .tempfile_in(tmp_dir)?;
-    let mut digests = checksum::Digests::new(full);
-    let mut buf = vec![0u8; 1 << 20];
-    for p in parts {
-        let mut f = std::fs::File::open(Layout::part_path(dir, p.part_number))?;
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            digests.update(&buf[..n]);
-            out.write_all(&buf[..n])?;
-        }
-    }
-    out.flush()?;
-    let (_, sums) = digests.finish();
-    Ok((
-        out.into_temp_path(),
-        full.and_then(|a| sums.get(&a).cloned()),
-    ))
-}
-
-/// The object checksum a Complete request header claims, if any.
-fn claimed_object_checksum(input: &CompleteMultipartUploadInput) -> Option<(Algorithm, &str)> {
-    [
-        (Algorithm::Crc32, &input.checksum_crc32),
-        (Algorithm::Crc32c, &input.checksum_crc32c),
-        (Algorithm::Crc64Nvme, &input.checksum_crc64nvme),
-        (Algorithm::Sha1, &input.checksum_sha1),
-        (Algorithm::Sha256, &input.checksum_sha256),
-    ]
-    .into_iter()
-    .find_map(|(a, v)| v.as_deref().map(|v| (a, v.trim())))
-}
-
-pub(super) async fn complete(
-    store: &Store,
-    req: S3Request<CompleteMultipartUploadInput>,
-) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
-    let _guard = store.mpu_lock.lock().await;
-    let host = req
-        .headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost")
-        .to_owned();
-    let input = req.input;
-    let (upload, dir) = load(&store.layout, &input.bucket, &input.key, &input.upload_id)?;
-    let requested = input
-        .multipart_upload
-        .as_ref()
-        .and_then(|m| m.parts.as_deref())
-        .unwrap_or_default();
-    let parts = check_parts(&upload, &dir, requested, store.opts.limits.min_part_size)?;
-    let total: u64 = parts.iter().map(|p| p.size).sum();
-    if input
-        .mpu_object_size
-        .is_some_and(|n| u64::try_from(n).ok() != Some(total))
-    {
-        return Err(errors::invalid_request(
-            "The provided 'x-amz-mp-object-size' header value does not match what was computed.",
-        ));
-    }
-    object::check_preconditions(
-        store,
-        &input.bucket,
-        &input.key,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-    )?;
-
-    let composite = upload.checksum_type.as_deref() == Some(ChecksumType::COMPOSITE);
-    let alg = upload.algorithm.unwrap_or(Algorithm::Crc64Nvme);
-    let (tmp, full_sum) = if store.opts.discard {
-        let crcs: Vec<(&str, u64)> = parts
-            .iter()
-            .filter_map(|p| p.checksums.get(&alg).map(|v| (v.as_str(), p.size)))
-            .collect();
-        let full = (!composite && crcs.len() == parts.len())
-            .then(|| checksum::combine_full(alg, &crcs))
-            .flatten();
-        (None, full)
-    } else {
-        let full = (!composite).then_some(alg);
-        let (tmp_dir, dir2, parts2) = (store.layout.tmp_dir(), dir.clone(), parts.clone());
-        let joined = tokio::task::spawn_blocking(move || assemble(&tmp_dir, &dir2, &parts2, full))
-            .await
-            .map_err(|e| errors::internal("assembly task failed", e))?
-            .map_err(|e| errors::internal("cannot assemble the object", e))?;
-        (Some(joined.0), joined.1)
-    };
-    let object_sum = if composite {
-        let values: Vec<&str> = parts
-            .iter()
-            .filter_map(|p| p.checksums.get(&alg).map(String::as_str))
-            .collect();
-        checksum::composite(alg, &values)
-    } else {
-        full_sum
-    };
-    if let Some((claimed_alg, claimed)) = claimed_object_checksum(&input) {
-        if claimed_alg != alg || object_sum.as_deref().is_some_and(|s| s != claimed) {
-            return Err(errors::bad_checksum(claimed_alg));
-        }
-    }
-    let md5s: Vec<[u8; 16]> = parts.iter().map(|p| md5_bytes(&p.md5)).collect();
-    let e_tag = checksum::multipart_etag(&md5s);
-    let mut checksums = Checksums::new();
-    if let Some(s) = &object_sum {
-        checksums.insert(alg, s.clone());
-    }
-    let checksum_type = Some(
-        if composite {
-            ChecksumType::COMPOSITE
-        } else {
-            ChecksumType::FULL_OBJECT
-        }
-        .to_owned(),
-    );
-    let info = Info {
-        e_tag: e_tag.clone(),
-        checksums: checksums.clone(),
-        checksum_type: checksum_type.clone(),
-        parts_count: u32::try_from(parts.len()).ok(),
-    };
-    if store.opts.discard {
-        store.object_path(&input.bucket, &input.key)?;
-    } else {
-        object::commit(
-            store,
-            &input.bucket,
-            &input.key,
-            tmp,
-            &upload.attributes,
-            &info,
-        )?;
-    }
-    std::fs::remove_dir_all(&dir)
-        .map_err(|e| errors::internal("cannot remove the finished upload", e))?;
-    let f = Fields::of(&checksums);
-    Ok(S3Response::new(CompleteMultipartUploadOutput {
-        location: Some(format!(
-            "{}://{host}/{}/{}",
-            store.opts.scheme, input.bucket, input.key
-        )),
-        bucket: Some(input.bucket),
-        key: Some(input.key),
-        e_tag: Some(ETag::Strong(e_tag)),
-        checksum_crc32: f.crc32,
-        checksum_crc32c: f.crc32c,
-        checksum_crc64nvme: f.crc64nvme,
-        checksum_sha1: f.sha1,
-        checksum_sha256: f.sha256,
-        checksum_type: checksum_type.map(ChecksumType::from),
-        ..Default::default()
-    }))
-}
-
-fn md5_bytes(hex: &str) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = hex
-            .get(2 * i..2 * i + 2)
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-            .unwrap_or(0);
-    }
-    out
-}
-
 pub(super) async fn abort(
     store: &Store,
     req: S3Request<AbortMultipartUploadInput>,
@@ -589,6 +322,5 @@ mod tests {
         let b = new_upload_id();
         assert!(super::super::layout::is_upload_id(&a), "{a}");
         assert!(a[..16] <= b[..16]);
-        assert_eq!(md5_bytes("000102030405060708090a0b0c0d0e0f")[15], 15);
     }
 }
