@@ -15,6 +15,27 @@
 //! server.shutdown();
 //! ```
 //!
+//! What it checks beyond s3s and s3s-fs 0.14.1:
+//! - clock skew against its own clock (`Config::clock_offset` shifts it; answers carry the
+//!   shifted `Date` and `<ServerTime>`), presigned expiry, `host` and every `x-amz-*` header
+//!   signed, SigV2 refused (`SigV2Mode::Reject`) or held to the 15-minute rule;
+//! - bodies: `x-amz-content-sha256` (400 `XAmzContentSHA256Mismatch`), chunk signatures (403
+//!   `SignatureDoesNotMatch`), Content-MD5, `x-amz-checksum-*` headers and trailers, all
+//!   before the object (or part) replaces anything;
+//! - multipart: ListMultipartUploads, CompleteMultipartUpload checks that leave the upload
+//!   intact when they refuse, S3's part-size and part-count limits (configurable), COMPOSITE
+//!   and FULL_OBJECT checksums; objects without a checksum get CRC64NVME, as on S3;
+//! - keys with `.`/`..`/empty segments refused; nothing is written outside its bucket.
+//!
+//! Tests and benchmarks can also ask for faults ([`Fault`]: 503, 500, resets, delays, a
+//! 200-with-error Complete; deterministic with `Config::seed`), wrong-region answers
+//! ([`WrongRegion`]), `Config::discard` (verify, store nothing), and emulated credential
+//! services ([`metadata`]: IMDS, container credentials, STS web identity) whose temporary
+//! keys the server accepts until they expire.
+//!
+//! Storage layout: see [`Server::root`]. Every request gets one access-log line
+//! ([`Server::access_log`]) in the S3 server access log format or as JSON ([`LogFormat`]).
+//!
 //! It never depends on the `s3up` crate: it is the independent oracle s3up is tested against.
 
 #![forbid(unsafe_code)]
