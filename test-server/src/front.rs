@@ -272,6 +272,9 @@ impl Front {
         if record.error_code.is_none() && record.status >= 400 {
             record.error_code = Some(status_code_name(parts.status).to_owned());
         }
+        if record.fault.is_none() {
+            record.fault = self.configured_fault(facts, record.error_code.as_deref());
+        }
         record.verdict = if record.status < 400 && record.error_code.is_none() {
             "accepted"
         } else {
@@ -286,6 +289,27 @@ impl Front {
         record.turn_around_ms =
             end.map(|t| u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX));
         Response::from_parts(parts, body)
+    }
+
+    /// Names the configured fault (server clock offset, wrong region) behind a refusal.
+    fn configured_fault(&self, facts: &RequestFacts, code: Option<&str>) -> Option<String> {
+        let other_region = facts
+            .region
+            .as_deref()
+            .is_some_and(|r| r != self.gate.region);
+        match code? {
+            "RequestTimeTooSkewed" if self.gate.clock.offset_secs() != 0 => {
+                Some(format!("clock-offset-{}s", self.gate.clock.offset_secs()))
+            }
+            "PermanentRedirect"
+            | "AuthorizationHeaderMalformed"
+            | "AuthorizationQueryParametersError"
+                if self.gate.wrong_region.is_some() && other_region =>
+            {
+                Some("wrong-region".to_owned())
+            }
+            _ => None,
+        }
     }
 
     fn stamp_headers(&self, headers: &mut http::HeaderMap, request_id: &str, host_id: &str) {

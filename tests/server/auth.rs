@@ -105,7 +105,8 @@ fn server_clock_offset_shows_in_date_and_skew() {
     let s = server_with(|c| c.clock_offset = 3600);
     let c = Client::new(&s);
     let r = c.put(&s, "k", b"x");
-    assert_rejected(&s, &r, 403, "RequestTimeTooSkewed", "REST.PUT.OBJECT");
+    let line = assert_rejected(&s, &r, 403, "RequestTimeTooSkewed", "REST.PUT.OBJECT");
+    assert!(line.ends_with(" fault:clock-offset-3600s"), "{line}");
     let date = r.header("date").expect("Date header");
     let server_time = httpdate::parse_http_date(date).expect("HTTP date");
     let ahead = server_time

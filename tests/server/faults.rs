@@ -203,7 +203,8 @@ fn wrong_region_is_malformed_or_redirected_and_the_right_one_works() {
             WrongRegion::Malformed => (400, "AuthorizationHeaderMalformed"),
             WrongRegion::Redirect => (301, "PermanentRedirect"),
         };
-        assert_rejected(&s, &r, status, code, "REST.PUT.OBJECT");
+        let line = assert_rejected(&s, &r, status, code, "REST.PUT.OBJECT");
+        assert!(line.ends_with(" fault:wrong-region"), "{line}");
         assert_eq!(r.header("x-amz-bucket-region"), Some("eu-west-1"));
         if mode == WrongRegion::Malformed {
             assert_eq!(xml_value(&r.text(), "Region").as_deref(), Some("eu-west-1"));
