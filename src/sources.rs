@@ -28,20 +28,33 @@ pub enum Filter {
 /// # Errors
 /// [`Error::Usage`] for a missing source, a directory without `--recursive`, stdin mixed with
 /// other sources, or several sources with a destination that is not a prefix.
-pub fn expand(sources: &[String], dest: &S3Url, recursive: bool, filters: &[Filter]) -> Result<Vec<Job>, Error> {
+pub fn expand(
+    sources: &[String],
+    dest: &S3Url,
+    recursive: bool,
+    filters: &[Filter],
+) -> Result<Vec<Job>, Error> {
     if sources.is_empty() {
-        return Err(Error::Usage("nothing to upload: give at least one source".into()));
+        return Err(Error::Usage(
+            "nothing to upload: give at least one source".into(),
+        ));
     }
     if sources.iter().any(|s| s == "-") {
         if sources.len() > 1 {
-            return Err(Error::Usage("'-' (standard input) cannot be combined with other sources".into()));
+            return Err(Error::Usage(
+                "'-' (standard input) cannot be combined with other sources".into(),
+            ));
         }
         if dest.is_prefix() {
             return Err(Error::Usage(format!(
                 "uploading standard input needs a full object key, not the prefix {dest}"
             )));
         }
-        return Ok(vec![Job { path: None, display: "-".into(), key: dest.key.clone() }]);
+        return Ok(vec![Job {
+            path: None,
+            display: "-".into(),
+            key: dest.key.clone(),
+        }]);
     }
     let many = sources.len() > 1 || recursive;
     if many && !dest.is_prefix() {
@@ -52,10 +65,13 @@ pub fn expand(sources: &[String], dest: &S3Url, recursive: bool, filters: &[Filt
     let mut jobs = Vec::new();
     for src in sources {
         let path = Path::new(src);
-        let meta = std::fs::metadata(path).map_err(|e| Error::Usage(format!("source {src}: {e}")))?;
+        let meta =
+            std::fs::metadata(path).map_err(|e| Error::Usage(format!("source {src}: {e}")))?;
         if meta.is_dir() {
             if !recursive {
-                return Err(Error::Usage(format!("{src} is a directory: use --recursive to upload its contents")));
+                return Err(Error::Usage(format!(
+                    "{src} is a directory: use --recursive to upload its contents"
+                )));
             }
             walk(path, path, &dest.key, filters, &mut jobs)?;
         } else {
@@ -66,32 +82,63 @@ pub fn expand(sources: &[String], dest: &S3Url, recursive: bool, filters: &[Filt
             if !included(&name, filters) {
                 continue;
             }
-            let key = if dest.is_prefix() { format!("{}{name}", dest.key) } else { dest.key.clone() };
-            jobs.push(Job { path: Some(path.to_owned()), display: src.clone(), key });
+            let key = if dest.is_prefix() {
+                format!("{}{name}", dest.key)
+            } else {
+                dest.key.clone()
+            };
+            jobs.push(Job {
+                path: Some(path.to_owned()),
+                display: src.clone(),
+                key,
+            });
         }
     }
     Ok(jobs)
 }
 
-fn walk(root: &Path, dir: &Path, prefix: &str, filters: &[Filter], jobs: &mut Vec<Job>) -> Result<(), Error> {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    prefix: &str,
+    filters: &[Filter],
+    jobs: &mut Vec<Job>,
+) -> Result<(), Error> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|source| Error::Source { path: dir.to_owned(), source })?
+        .map_err(|source| Error::Source {
+            path: dir.to_owned(),
+            source,
+        })?
         .collect::<Result<_, _>>()
-        .map_err(|source| Error::Source { path: dir.to_owned(), source })?;
+        .map_err(|source| Error::Source {
+            path: dir.to_owned(),
+            source,
+        })?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
         let path = entry.path();
-        let meta = std::fs::metadata(&path).map_err(|source| Error::Source { path: path.clone(), source })?;
+        let meta = std::fs::metadata(&path).map_err(|source| Error::Source {
+            path: path.clone(),
+            source,
+        })?;
         if meta.is_dir() {
             walk(root, &path, prefix, filters, jobs)?;
             continue;
         }
         let rel = path.strip_prefix(root).unwrap_or(&path);
-        let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
         if !included(&rel, filters) {
             continue;
         }
-        jobs.push(Job { path: Some(path.clone()), display: path.display().to_string(), key: format!("{prefix}{rel}") });
+        jobs.push(Job {
+            path: Some(path.clone()),
+            display: path.display().to_string(),
+            key: format!("{prefix}{rel}"),
+        });
     }
     Ok(())
 }
@@ -121,7 +168,10 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             pi += 1;
             continue;
         }
-        if let Some(next) = (pi < p.len()).then(|| element_match(&p, pi, t[ti])).flatten() {
+        if let Some(next) = (pi < p.len())
+            .then(|| element_match(&p, pi, t[ti]))
+            .flatten()
+        {
             pi = next;
             ti += 1;
         } else if let Some((sp, st)) = star {
@@ -190,7 +240,10 @@ mod tests {
         let f = [Filter::Exclude("*".into()), Filter::Include("*.tar".into())];
         assert!(included("x.tar", &f));
         assert!(!included("x.log", &f));
-        let f = [Filter::Include("*.tar".into()), Filter::Exclude("tmp/*".into())];
+        let f = [
+            Filter::Include("*.tar".into()),
+            Filter::Exclude("tmp/*".into()),
+        ];
         assert!(!included("tmp/x.tar", &f));
     }
 }

@@ -4,8 +4,9 @@ mod sigv4_vectors;
 mod util;
 
 mod cp;
+mod credentials_chain;
+mod demo;
 mod doctor_mpu;
 mod presign;
 mod server;
-mod credentials_chain;
 mod tar;

@@ -184,7 +184,8 @@ pub enum Command {
     Doctor(DoctorArgs),
     #[cfg(feature = "server")]
     Demo(DemoArgs),
-    // SERVE-WIRING: #[cfg(feature = "server")] Serve(super::serve::ServeArgs),
+    #[cfg(feature = "server")]
+    Serve(super::serve::ServeArgs),
 }
 
 command! {

@@ -108,22 +108,48 @@ fn demo() -> Result<(), String> {
         archive.len()
     );
 
-    println!("\n== the server's access log (S3 format): every request signed with SigV4");
+    println!("\n== the server's access log (S3 server access log format), one line per request:");
     let log = server.access_log();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("SigV4")).collect();
-    if lines.is_empty() {
-        return Err("the access log shows no SigV4 request".into());
-    }
-    for line in &lines {
-        println!("{}", shorten(line));
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    if let Some(first) = lines.first() {
+        println!("{first}\n");
     }
     println!(
-        "\n== done: {} requests, all SigV4 (AuthHeader). Against real S3, the same two commands are:\n\
+        "   {:<18} {:<26} {:>6} {:>10}  {:<9} {}",
+        "operation", "key", "status", "bytes", "signature", "auth type"
+    );
+    let mut sigv4 = 0;
+    for line in &lines {
+        let f = log_fields(line);
+        let field = |i: usize| f.get(i).map_or("-", String::as_str);
+        // S3 log field order: ... operation(6) key(7) uri(8) status(9) error(10) bytes(11) ...
+        // signature version(19) cipher(20) authentication type(21)
+        if field(19) == "SigV4" {
+            sigv4 += 1;
+        }
+        println!(
+            "   {:<18} {:<26} {:>6} {:>10}  {:<9} {}",
+            field(6),
+            field(7),
+            field(9),
+            field(11),
+            field(19),
+            field(21)
+        );
+    }
+    if sigv4 == 0 || sigv4 != lines.len() {
+        return Err(format!(
+            "{sigv4} of {} logged requests were SigV4",
+            lines.len()
+        ));
+    }
+    println!(
+        "\n== done: {} requests, all SigV4 (AuthHeader). Against real S3:\n\
          \n   export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... AWS_REGION=...\n\
          \x20  s3up doctor s3://YOUR-BUCKET         # will it work, and is it SigV4? (seconds, not an hour of logs)\n\
          \x20  s3up cp /backup/*.tar s3://YOUR-BUCKET/\n\
          \x20  s3up tar --zstd /etc s3://YOUR-BUCKET/etc.tar.zst",
-        lines.len()
+        sigv4
     );
     server.shutdown();
     Ok(())
@@ -232,13 +258,40 @@ fn compare_archive(archive: &[u8], source_dir: &Path) -> Result<usize, String> {
     Ok(checked)
 }
 
-/// Keeps the access-log line readable: drops the long request-id and host-id fields.
-fn shorten(line: &str) -> String {
-    if line.len() <= 300 {
-        return line.to_owned();
+/// Splits an S3 access-log line into fields: space separated, `"quoted strings"` and
+/// `[bracketed times]` kept whole.
+fn log_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c == ' ' {
+            chars.next();
+            continue;
+        }
+        let close = match c {
+            '"' => Some('"'),
+            '[' => Some(']'),
+            _ => None,
+        };
+        let mut field = String::new();
+        if let Some(close) = close {
+            chars.next();
+            for c in chars.by_ref() {
+                if c == close {
+                    break;
+                }
+                field.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ' ' {
+                    break;
+                }
+                field.push(c);
+                chars.next();
+            }
+        }
+        fields.push(field);
     }
-    format!(
-        "{}…",
-        &line[..line.char_indices().nth(300).map_or(line.len(), |(i, _)| i)]
-    )
+    fields
 }

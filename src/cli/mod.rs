@@ -8,9 +8,10 @@ mod doctor;
 mod mpu;
 mod output;
 mod presign;
+#[cfg(feature = "server")]
+pub mod serve;
 mod tar;
 mod transfer;
-// SERVE-WIRING: #[cfg(feature = "server")] pub mod serve;
 mod units;
 
 use std::process::ExitCode;
@@ -89,7 +90,9 @@ pub fn run() -> ExitCode {
         args::Command::Presign(a) => {
             init_logging(&a.common());
             presign::run(&a)
-        } // SERVE-WIRING: #[cfg(feature = "server")] args::Command::Serve(a) => return serve::run(a),
+        }
+        #[cfg(feature = "server")]
+        args::Command::Serve(a) => return serve::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),
