@@ -164,10 +164,8 @@ impl Endpoint {
             AddressingStyle::Auto => {
                 // Dots break the wildcard TLS certificate; custom endpoints are usually
                 // path-style servers (MinIO, SeaweedFS, the embedded one).
-                !self.custom
-                    && !self.is_ip_or_localhost()
-                    && dns_safe
-                    && !(bucket.contains('.') && self.scheme == "https")
+                let dotted_over_tls = bucket.contains('.') && self.scheme == "https";
+                !(self.custom || self.is_ip_or_localhost() || !dns_safe || dotted_over_tls)
             }
         }
     }

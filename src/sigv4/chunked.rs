@@ -59,11 +59,7 @@ impl ChunkSigner {
     /// Encoded length of a body of `decoded` bytes cut into `chunk_size` chunks, final chunk included.
     pub fn encoded_length(decoded: u64, chunk_size: u64) -> u64 {
         let frame = |size: u64| hex_digits(size) + SIG_PREFIX.len() as u64 + 64 + 2 + size + 2;
-        let full = if chunk_size == 0 {
-            0
-        } else {
-            decoded / chunk_size
-        };
+        let full = decoded.checked_div(chunk_size).unwrap_or(0);
         let rest = decoded - full * chunk_size;
         let mut total = full * frame(chunk_size) + frame(0);
         if rest > 0 {
@@ -101,11 +97,7 @@ impl TrailerEncoder {
         trailer_value_len: u64,
     ) -> u64 {
         let frame = |size: u64| hex_digits(size) + 2 + size + 2;
-        let full = if chunk_size == 0 {
-            0
-        } else {
-            decoded / chunk_size
-        };
+        let full = decoded.checked_div(chunk_size).unwrap_or(0);
         let rest = decoded - full * chunk_size;
         let mut total = full * frame(chunk_size);
         if rest > 0 {
