@@ -114,7 +114,9 @@ fn demo() -> Result<(), String> {
     if let Some(first) = lines.first() {
         println!("{first}\n");
     }
-    println!("   operation          key                        status      bytes  signature auth type");
+    println!(
+        "   operation          key                        status      bytes  signature auth type"
+    );
     let mut sigv4 = 0;
     for line in &lines {
         let f = log_fields(line);
