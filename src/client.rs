@@ -107,6 +107,11 @@ impl Client {
         self.clock_offset.load(Ordering::Relaxed)
     }
 
+    /// Counts a retry made above the client (e.g. CompleteMultipartUpload's 200-with-error).
+    pub fn record_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Retries made so far by this client (all requests).
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)

@@ -23,6 +23,9 @@ pub struct CommonOptions {
     pub addressing_style: Option<String>,
     /// Total attempts per request, from `--retries` (+1) or `AWS_MAX_ATTEMPTS`.
     pub max_attempts: Option<u32>,
+    /// `--cli-read-timeout`, `--cli-connect-timeout`.
+    pub read_timeout: Option<std::time::Duration>,
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 /// A configured connection to S3 and what it was configured from.
@@ -48,10 +51,13 @@ pub fn transport_options(common: &CommonOptions, env: Env, profile: &Profile) ->
                 .map(PathBuf::from)
         })
         .or_else(|| profile.ca_bundle.as_ref().map(PathBuf::from));
+    let defaults = TransportOptions::default();
     TransportOptions {
         ca_bundle,
         no_verify_ssl: common.no_verify_ssl,
-        ..TransportOptions::default()
+        read_timeout: common.read_timeout.unwrap_or(defaults.read_timeout),
+        connect_timeout: common.connect_timeout.unwrap_or(defaults.connect_timeout),
+        ..defaults
     }
 }
 

@@ -127,6 +127,9 @@ impl Transport {
         };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // S3 redirects (301 PermanentRedirect) need re-signing for the new region: the
+            // client handles them; following them here would resend the old signature.
+            .max_redirects(0)
             .proxy(proxy)
             .tls_config(tls.build())
             .timeout_connect(Some(opts.connect_timeout))

@@ -7,6 +7,7 @@ mod cp;
 mod credentials_chain;
 mod demo;
 mod doctor_mpu;
+mod fault_matrix;
 mod presign;
 mod server;
 mod tar;

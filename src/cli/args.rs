@@ -111,6 +111,12 @@ macro_rules! command {
             /// print nothing but errors
             #[argh(switch)]
             pub quiet: bool,
+            /// seconds to wait for an answer before retrying (default 120; aws-cli's name)
+            #[argh(option)]
+            pub cli_read_timeout: Option<u64>,
+            /// seconds to wait for a connection (default 10; aws-cli's name)
+            #[argh(option)]
+            pub cli_connect_timeout: Option<u64>,
         }
 
         impl $name {
@@ -124,6 +130,8 @@ macro_rules! command {
                     addressing_style: self.addressing_style.clone(),
                     debug: self.debug,
                     quiet: self.quiet,
+                    read_timeout: self.cli_read_timeout,
+                    connect_timeout: self.cli_connect_timeout,
                 }
             }
         }
@@ -162,6 +170,8 @@ pub struct Common {
     pub addressing_style: Option<String>,
     pub debug: bool,
     pub quiet: bool,
+    pub read_timeout: Option<u64>,
+    pub connect_timeout: Option<u64>,
 }
 
 /// s3up: upload backups to S3 with Signature Version 4, from one static binary.

@@ -146,6 +146,8 @@ pub(crate) fn common_options(common: &Common, retries: Option<u32>) -> CommonOpt
         no_verify_ssl: common.no_verify_ssl,
         addressing_style: common.addressing_style.clone(),
         max_attempts: retries.map(|r| r.saturating_add(1)),
+        read_timeout: common.read_timeout.map(std::time::Duration::from_secs),
+        connect_timeout: common.connect_timeout.map(std::time::Duration::from_secs),
     }
 }
 

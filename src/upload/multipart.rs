@@ -237,11 +237,7 @@ fn complete(
         .filter(|(a, _)| a.supports_full_object());
     let req =
         ops::complete_multipart_upload(&target.bucket, &target.key, upload_id, full_header, &body);
-    let resp = client.send(&req)?;
-    // S3 may answer 200 and put the error in the body.
-    if xml::error_body(&resp.body).is_some() {
-        return Err(s3_error("CompleteMultipartUpload", &resp));
-    }
+    let resp = send_complete(client, &req)?;
     let completed = ops::parse_complete(&resp.body, algorithm).map_err(Error::Integrity)?;
     let head = client.send(&ops::head_object(&target.bucket, &target.key))?;
     let stored: Option<u64> = head.header("content-length").and_then(|v| v.parse().ok());
@@ -270,6 +266,38 @@ fn complete(
         seconds: 0.0,
         retries: 0,
     })
+}
+
+/// CompleteMultipartUpload may answer 200 with an `<Error>` body (S3 sends the status before it
+/// knows the outcome). That is a failure, never a success; a transient one is retried, as the
+/// AWS SDKs do, and the upload stays intact in between.
+fn send_complete(client: &Client, req: &ops::S3Request) -> Result<crate::client::Response, Error> {
+    let max = client.options().max_attempts;
+    let mut attempt = 1;
+    loop {
+        let resp = client.send(req)?;
+        let Some(body) = xml::error_body(&resp.body) else {
+            return Ok(resp);
+        };
+        let transient = matches!(
+            body.code.as_str(),
+            "InternalError" | "SlowDown" | "ServiceUnavailable"
+        );
+        if !transient || attempt >= max {
+            return Err(s3_error("CompleteMultipartUpload", &resp));
+        }
+        log::info!(
+            "CompleteMultipartUpload answered 200 with {}: retrying",
+            body.code
+        );
+        client.record_retry();
+        std::thread::sleep(crate::client::backoff(
+            client.options().backoff_base,
+            client.options().backoff_cap,
+            attempt,
+        ));
+        attempt += 1;
+    }
 }
 
 /// S3's composite checksum: the checksum of the concatenated part checksums, then `-N`.
