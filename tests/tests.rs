@@ -8,6 +8,7 @@ mod credentials_chain;
 mod demo;
 mod doctor_mpu;
 mod fault_matrix;
+mod interrupt;
 mod presign;
 mod server;
 mod tar;
