@@ -9,6 +9,7 @@ mod faults;
 mod http;
 mod multipart;
 mod objects;
+mod serve;
 mod sigv2;
 mod streaming;
 
@@ -143,10 +144,20 @@ impl Client {
     }
 
     pub fn with_keys(server: &Server, access_key: &str, secret_key: &str) -> Self {
+        Self::for_addr(server.addr(), access_key, secret_key, server.region())
+    }
+
+    /// A client for a server known only by address (e.g. `s3up serve` in a child process).
+    pub fn for_addr(
+        addr: std::net::SocketAddr,
+        access_key: &str,
+        secret_key: &str,
+        region: &str,
+    ) -> Self {
         Self {
             creds: Credentials::new(access_key, secret_key, None),
-            region: server.region().to_owned(),
-            host: server.addr().to_string(),
+            region: region.to_owned(),
+            host: addr.to_string(),
             signer: Signer::s3(),
         }
     }
