@@ -146,12 +146,27 @@ impl Client {
     /// # Errors
     /// The S3 error after retries, a transport error after retries, or a credentials error.
     pub fn send(&self, req: &S3Request) -> Result<Response, Error> {
-        let payload = if self.options.payload_signing || self.options.endpoint.scheme != "https" {
-            PayloadHash::Sha256Hex(sha256_hex(req.body))
-        } else {
+        let payload = if !self.signs_payloads() {
             PayloadHash::Unsigned
+        } else if let Some(range) = req.file_body {
+            let mut h = crate::sigv4::Sha256::new();
+            crate::upload::hash_range(range, |chunk| h.update(chunk)).map_err(|source| {
+                Error::Source {
+                    path: "input file".into(),
+                    source,
+                }
+            })?;
+            PayloadHash::Sha256Hex(h.finish_hex())
+        } else {
+            PayloadHash::Sha256Hex(sha256_hex(req.body))
         };
         self.send_with_payload(req, &payload)
+    }
+
+    /// Whether bodies are signed with their SHA-256 (always over plain HTTP, where nothing else
+    /// protects them; `UNSIGNED-PAYLOAD` only over HTTPS when the profile turns signing off).
+    pub fn signs_payloads(&self) -> bool {
+        self.options.payload_signing || self.options.endpoint.scheme != "https"
     }
 
     /// Sends `req` whose payload hash is already known (hashed while it was read).
@@ -243,18 +258,20 @@ impl Client {
             url.push('?');
             url.push_str(&signed.wire_query);
         }
-        let resp = self
-            .transport
-            .send(&HttpRequest {
-                method: req.method,
-                url: &url,
-                headers: &headers,
-                body: req.body,
-            })
-            .map_err(|source| Error::Transport {
-                operation: req.operation,
-                source,
-            })?;
+        let http = HttpRequest {
+            method: req.method,
+            url: &url,
+            headers: &headers,
+            body: req.body,
+        };
+        let sent = match req.file_body {
+            Some(range) => self.transport.send_file_range(&http, range),
+            None => self.transport.send(&http),
+        };
+        let resp = sent.map_err(|source| Error::Transport {
+            operation: req.operation,
+            source,
+        })?;
         log::debug!("{} {} -> {}", req.operation, url, resp.status);
         Ok(resp)
     }

@@ -162,13 +162,42 @@ impl Transport {
     /// # Errors
     /// Connection, TLS, timeout and I/O failures, classified by [`TransportErrorKind`].
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.run(req, req.body)
+    }
+
+    /// Like [`send`](Self::send), with the body read from `range` of a file (positioned reads:
+    /// workers share one descriptor and nothing is buffered whole). `req.body` is ignored.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); a read failure of the file is an I/O error.
+    pub fn send_file_range(
+        &self,
+        req: &HttpRequest,
+        range: FileRange,
+    ) -> Result<HttpResponse, TransportError> {
+        let mut reader = RangeReader { range, done: 0 };
+        let mut headers = req.headers.to_vec();
+        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
+        headers.push(("content-length".to_owned(), range.len.to_string()));
+        let req = HttpRequest {
+            headers: &headers,
+            ..*req
+        };
+        self.run(&req, ureq::SendBody::from_reader(&mut reader))
+    }
+
+    fn run(
+        &self,
+        req: &HttpRequest,
+        body: impl ureq::AsSendBody,
+    ) -> Result<HttpResponse, TransportError> {
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
             .uri(req.url);
         for (k, v) in req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        let request = builder.body(req.body).map_err(|e| TransportError {
+        let request = builder.body(body).map_err(|e| TransportError {
             kind: TransportErrorKind::Invalid,
             message: format!("invalid request for {}: {e}", req.url),
         })?;
@@ -201,6 +230,43 @@ impl Transport {
             headers,
             body,
         })
+    }
+}
+
+/// A byte range of a file, sent as a request body.
+#[derive(Debug, Clone, Copy)]
+pub struct FileRange<'a> {
+    pub file: &'a std::fs::File,
+    pub offset: u64,
+    pub len: u64,
+}
+
+impl FileRange<'_> {
+    /// Reads `buf.len()` bytes at `offset + at` (positioned: the file cursor is not used).
+    ///
+    /// # Errors
+    /// The read error, or `UnexpectedEof` when the file became shorter.
+    pub fn read_exact_at(&self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.read_exact_at(buf, self.offset + at)
+    }
+}
+
+struct RangeReader<'a> {
+    range: FileRange<'a>,
+    done: u64,
+}
+
+impl Read for RangeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.range.len - self.done;
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        self.range.read_exact_at(self.done, &mut buf[..n])?;
+        self.done += n as u64;
+        Ok(n)
     }
 }
 

@@ -128,7 +128,7 @@ fn upload_job(
         path: path.clone(),
         source,
     };
-    let mut file = File::open(path).map_err(source_err)?;
+    let file = File::open(path).map_err(source_err)?;
     let before = file.metadata().map_err(source_err)?;
     let mut opts_for_file;
     let opts = if opts.object.content_type.is_none() {
@@ -140,7 +140,7 @@ fn upload_job(
         opts
     };
     let _progress = Progress::start(Arc::clone(control), Some(before.len()), show_progress);
-    let report = upload::upload(client, target, &mut file, Some(before.len()), opts, control)?;
+    let report = upload::upload_file(client, target, &file, before.len(), opts, control)?;
     let after = std::fs::metadata(path).map_err(source_err)?;
     if after.len() != before.len() || modified(&after) != modified(&before) {
         return Err(Error::Integrity(format!(

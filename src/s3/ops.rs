@@ -3,6 +3,7 @@
 
 use super::xml::{self, escape, Node};
 use crate::checksum::ChecksumAlgorithm;
+use crate::transport::FileRange;
 
 /// One S3 request before addressing and signing. `key` is the decoded object key.
 #[derive(Debug, Clone)]
@@ -13,6 +14,9 @@ pub struct S3Request<'a> {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub body: &'a [u8],
+    /// The body is this range of a file instead of `body` (parts of files are never copied
+    /// into memory whole).
+    pub file_body: Option<FileRange<'a>>,
     /// A short name for logs and errors, e.g. `UploadPart`.
     pub operation: &'static str,
 }
@@ -26,6 +30,7 @@ impl<'a> S3Request<'a> {
             query: Vec::new(),
             headers: Vec::new(),
             body: &[],
+            file_body: None,
             operation,
         }
     }
@@ -130,6 +135,20 @@ pub fn upload_part<'a>(
         .query("uploadId", upload_id);
     r.headers = checksum_headers(checksum);
     r.body = body;
+    r
+}
+
+/// UploadPart with its body read from a file range.
+pub fn upload_part_range<'a>(
+    bucket: &'a str,
+    key: &'a str,
+    upload_id: &str,
+    part_number: u32,
+    checksum: Option<(ChecksumAlgorithm, &str)>,
+    range: FileRange<'a>,
+) -> S3Request<'a> {
+    let mut r = upload_part(bucket, key, upload_id, part_number, checksum, &[]);
+    r.file_body = Some(range);
     r
 }
 

@@ -18,6 +18,7 @@ use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Client;
 use crate::error::Error;
 use crate::s3::ops::{self, ObjectOptions};
+use crate::transport::FileRange;
 use plan::Limits;
 
 /// Which additional checksum to send.
@@ -160,9 +161,9 @@ pub fn upload(
     let mut report = if (first.len() as u64) < threshold {
         put_single(client, target, &first, opts, control)?
     } else {
-        multipart::upload(
-            client, target, first, reader, part_plan, size, opts, control,
-        )?
+        let mut input = std::io::Cursor::new(first).chain(reader);
+        let source = multipart::Source::Stream(&mut input);
+        multipart::upload(client, target, source, part_plan, size, opts, control)?
     };
     report.seconds = started.elapsed().as_secs_f64();
     report.retries = client.retries() - retries_before;
@@ -175,6 +176,52 @@ pub fn upload(
         }
     }
     Ok(report)
+}
+
+/// Uploads a file of `size` bytes. Multipart parts are sent straight from the file (read once
+/// to hash, once to send, with positioned reads): no part is held in memory, so memory stays
+/// small whatever the part size and concurrency.
+///
+/// # Errors
+/// As [`upload`].
+pub fn upload_file(
+    client: &Client,
+    target: &Target,
+    file: &std::fs::File,
+    size: u64,
+    opts: &UploadOptions,
+    control: &Control,
+) -> Result<UploadReport, Error> {
+    if size < opts.multipart_threshold.max(1) {
+        let mut reader = file;
+        return upload(client, target, &mut reader, Some(size), opts, control);
+    }
+    let started = Instant::now();
+    let retries_before = client.retries();
+    let part_plan = plan::plan(opts.part_size, Some(size), &opts.limits).map_err(Error::Usage)?;
+    let source = multipart::Source::File { file, size };
+    let mut report =
+        multipart::upload(client, target, source, part_plan, Some(size), opts, control)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    report.retries = client.retries() - retries_before;
+    Ok(report)
+}
+
+/// Feeds every byte of a file range to `f`, in chunks (a bounded buffer, positioned reads).
+///
+/// # Errors
+/// The read error (also when the file became shorter).
+pub fn hash_range(range: FileRange, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
+    const CHUNK: u64 = 256 * 1024;
+    let mut buf = vec![0u8; usize::try_from(CHUNK.min(range.len)).unwrap_or(0)];
+    let mut at = 0;
+    while at < range.len {
+        let n = usize::try_from(CHUNK.min(range.len - at)).unwrap_or(0);
+        range.read_exact_at(at, &mut buf[..n])?;
+        f(&buf[..n]);
+        at += n as u64;
+    }
+    Ok(())
 }
 
 /// Reads until `buf` holds `limit` bytes or the reader ends.

@@ -1,10 +1,13 @@
 //! Multipart upload: create, parts in parallel, complete, verify; abort on any failure.
 //!
-//! The calling thread reads parts in order (so full-object CRCs are computed as the bytes pass)
-//! and hands each buffer to a worker through a rendezvous channel: at most `concurrency`
-//! buffers are in flight plus the one being filled.
+//! The calling thread cuts the source into parts in order and hands each to a worker through a
+//! rendezvous channel. A stream's part is a buffer (at most `concurrency` in flight plus the one
+//! being filled); a file's part is only a range, which the worker reads twice with positioned
+//! reads (once to hash, once to send), so files need no part buffers at all. Each worker
+//! computes its part's SHA-256 (for the signature) and checksum in one pass; the full-object CRC
+//! is combined from the part CRCs at the end.
 
-use std::io::{Cursor, Read};
+use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Mutex, PoisonError};
@@ -12,41 +15,90 @@ use std::sync::{Mutex, PoisonError};
 use base64::Engine;
 
 use super::plan::PartPlan;
-use super::{read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport};
-use crate::checksum::{ChecksumAlgorithm, Hasher};
+use super::{
+    hash_range, read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport,
+};
+use crate::checksum::{combine_crc, crc_base64, ChecksumAlgorithm, Hasher};
 use crate::client::{s3_error, Client};
 use crate::error::Error;
 use crate::s3::ops::{self, CompletedPart};
 use crate::s3::xml;
+use crate::sigv4::{PayloadHash, Sha256};
+use crate::transport::FileRange;
 
-#[allow(clippy::too_many_arguments)] // the engine's one internal entry point; every input is distinct
+/// Where the parts come from.
+pub(super) enum Source<'a> {
+    Stream(&'a mut (dyn Read + Send)),
+    File { file: &'a std::fs::File, size: u64 },
+}
+
+enum Part {
+    Buffer(Vec<u8>),
+    Range { offset: u64, len: u64 },
+}
+
+impl Part {
+    fn len(&self) -> u64 {
+        match self {
+            Self::Buffer(b) => b.len() as u64,
+            Self::Range { len, .. } => *len,
+        }
+    }
+}
+
+/// What every worker needs to send a part.
+struct Upload<'a> {
+    client: &'a Client,
+    target: &'a Target,
+    upload_id: &'a str,
+    algorithm: Option<ChecksumAlgorithm>,
+    file: Option<&'a std::fs::File>,
+    control: &'a Control,
+}
+
+/// A sent part, with what the full-object checksum needs.
+struct SentPart {
+    part: CompletedPart,
+    len: u64,
+    crc: Option<u64>,
+}
+
 pub(super) fn upload(
     client: &Client,
     target: &Target,
-    first: Vec<u8>,
-    reader: &mut (dyn Read + Send),
+    mut source: Source,
     plan: PartPlan,
     size: Option<u64>,
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
     let (upload_id, algorithm) = create(client, target, opts)?;
-    let mut input = Cursor::new(first).chain(reader);
-    let outcome = send_parts(client, target, &upload_id, &mut input, plan, algorithm, opts, control)
-        .and_then(|sent| {
-            if control.is_interrupted() {
-                return Err(Error::Interrupted);
+    let job = Upload {
+        client,
+        target,
+        upload_id: &upload_id,
+        algorithm,
+        file: match &source {
+            Source::File { file, .. } => Some(*file),
+            Source::Stream(_) => None,
+        },
+        control,
+    };
+    let outcome = send_parts(&job, &mut source, plan, opts).and_then(|sent| {
+        if control.is_interrupted() {
+            return Err(Error::Interrupted);
+        }
+        let total: u64 = sent.iter().map(|p| p.len).sum();
+        if let Some(expected) = size {
+            if total != expected {
+                return Err(Error::Integrity(format!(
+                    "{}: read {total} bytes but the source has {expected}: it changed while being uploaded",
+                    target.key
+                )));
             }
-            if let Some(expected) = size {
-                if sent.total != expected {
-                    return Err(Error::Integrity(format!(
-                        "{}: read {} bytes but the source has {expected}: it changed while being uploaded",
-                        target.key, sent.total
-                    )));
-                }
-            }
-            complete(client, target, &upload_id, sent, algorithm, opts)
-        });
+        }
+        complete(&job, sent, total, opts)
+    });
     match outcome {
         Ok(report) => Ok(report),
         Err(e) => {
@@ -86,33 +138,37 @@ pub(crate) fn abort(client: &Client, target: &Target, upload_id: &str) {
     }
 }
 
-struct Sent {
-    parts: Vec<CompletedPart>,
-    total: u64,
-    full: Option<Hasher>,
+/// The next part of the source (`None` at its end).
+fn next_part(
+    source: &mut Source,
+    number: u32,
+    part_size: u64,
+    offset: u64,
+) -> Result<Option<Part>, Error> {
+    match source {
+        Source::File { size, .. } => {
+            let len = part_size.min(size.saturating_sub(offset));
+            Ok((len > 0).then_some(Part::Range { offset, len }))
+        }
+        Source::Stream(reader) => {
+            let mut buf = Vec::with_capacity(usize::try_from(part_size).unwrap_or(usize::MAX));
+            read_up_to(*reader, &mut buf, part_size)?;
+            Ok((!buf.is_empty() || number == 1).then_some(Part::Buffer(buf)))
+        }
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn send_parts(
-    client: &Client,
-    target: &Target,
-    upload_id: &str,
-    input: &mut (dyn Read + Send),
+    job: &Upload,
+    source: &mut Source,
     plan: PartPlan,
-    algorithm: Option<ChecksumAlgorithm>,
     opts: &UploadOptions,
-    control: &Control,
-) -> Result<Sent, Error> {
-    let (tx, rx) = sync_channel::<(u32, Vec<u8>)>(0);
+) -> Result<Vec<SentPart>, Error> {
+    let (tx, rx) = sync_channel::<(u32, Part)>(0);
     let rx = Mutex::new(rx);
-    let done: Mutex<Vec<CompletedPart>> = Mutex::new(Vec::new());
+    let done: Mutex<Vec<SentPart>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<Error>> = Mutex::new(None);
     let failed = AtomicBool::new(false);
-    let mut full = algorithm
-        .filter(|a| a.supports_full_object())
-        .map(Hasher::new);
-    let mut total = 0u64;
-
     let fail = |e: Error| {
         let mut slot = failure.lock().unwrap_or_else(PoisonError::into_inner);
         if slot.is_none() {
@@ -120,40 +176,38 @@ fn send_parts(
         }
         failed.store(true, Ordering::SeqCst);
     };
+    let stop = || failed.load(Ordering::SeqCst) || job.control.is_interrupted();
 
     std::thread::scope(|s| {
         for _ in 0..opts.concurrency.max(1) {
             s.spawn(|| loop {
-                let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                let Ok((number, buf)) = job else { break };
-                if failed.load(Ordering::SeqCst) || control.is_interrupted() {
+                let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                let Ok((number, part)) = next else { break };
+                if stop() {
                     continue;
                 }
-                match send_part(client, target, upload_id, number, &buf, algorithm, control) {
-                    Ok(part) => {
-                        control.add_done(buf.len() as u64);
+                match send_part(job, number, &part) {
+                    Ok(sent) => {
+                        job.control.add_done(sent.len);
                         done.lock()
                             .unwrap_or_else(PoisonError::into_inner)
-                            .push(part);
+                            .push(sent);
                     }
                     Err(e) => fail(e),
                 }
             });
         }
-        let mut number = 1u32;
-        loop {
-            if failed.load(Ordering::SeqCst) || control.is_interrupted() {
-                break;
-            }
+        let (mut number, mut offset) = (1u32, 0u64);
+        while !stop() {
             let part_size = plan.part_size(number);
-            let mut buf = Vec::with_capacity(usize::try_from(part_size).unwrap_or(usize::MAX));
-            if let Err(e) = read_up_to(input, &mut buf, part_size) {
-                fail(e);
-                break;
-            }
-            if buf.is_empty() && number > 1 {
-                break;
-            }
+            let part = match next_part(source, number, part_size, offset) {
+                Ok(Some(part)) => part,
+                Ok(None) => break,
+                Err(e) => {
+                    fail(e);
+                    break;
+                }
+            };
             if number > opts.limits.max_parts {
                 fail(Error::Usage(format!(
                     "the input needs more than {} parts: pass --expected-size or a larger --part-size",
@@ -161,12 +215,9 @@ fn send_parts(
                 )));
                 break;
             }
-            if let Some(h) = full.as_mut() {
-                h.update(&buf);
-            }
-            total += buf.len() as u64;
-            let last = (buf.len() as u64) < part_size;
-            if tx.send((number, buf)).is_err() || last {
+            let len = part.len();
+            offset += len;
+            if tx.send((number, part)).is_err() || len < part_size {
                 break;
             }
             number += 1;
@@ -178,76 +229,129 @@ fn send_parts(
         return Err(e);
     }
     let mut parts = done.into_inner().unwrap_or_else(PoisonError::into_inner);
-    parts.sort_by_key(|p| p.number);
-    Ok(Sent { parts, total, full })
+    parts.sort_by_key(|p| p.part.number);
+    Ok(parts)
 }
 
-fn send_part(
-    client: &Client,
-    target: &Target,
-    upload_id: &str,
-    number: u32,
-    buf: &[u8],
-    algorithm: Option<ChecksumAlgorithm>,
-    control: &Control,
-) -> Result<CompletedPart, Error> {
-    let checksum = algorithm.map(|a| (a, Hasher::of(a, buf)));
-    control.throttle(buf.len() as u64);
-    let req = ops::upload_part(
-        &target.bucket,
-        &target.key,
-        upload_id,
-        number,
-        checksum.as_ref().map(|(a, v)| (*a, v.as_str())),
-        buf,
-    );
-    let resp = client.send(&req)?;
+/// Hashes the part (SHA-256 for the signature, the checksum) in one pass, then sends it.
+fn send_part(job: &Upload, number: u32, part: &Part) -> Result<SentPart, Error> {
+    let client = job.client;
+    let mut sha = client.signs_payloads().then(Sha256::new);
+    let mut checksum = job.algorithm.map(Hasher::new);
+    let mut feed = |chunk: &[u8]| {
+        if let Some(h) = sha.as_mut() {
+            h.update(chunk);
+        }
+        if let Some(h) = checksum.as_mut() {
+            h.update(chunk);
+        }
+    };
+    let range = match (part, job.file) {
+        (Part::Buffer(buf), _) => {
+            for chunk in buf.chunks(256 * 1024) {
+                feed(chunk);
+            }
+            None
+        }
+        (Part::Range { offset, len }, Some(file)) => {
+            let range = FileRange {
+                file,
+                offset: *offset,
+                len: *len,
+            };
+            hash_range(range, &mut feed).map_err(|source| Error::Source {
+                path: "input file".into(),
+                source,
+            })?;
+            Some(range)
+        }
+        (Part::Range { .. }, None) => {
+            return Err(Error::Integrity("a file part without a file".into()))
+        }
+    };
+    let value = checksum.as_ref().map(Hasher::finish_base64);
+    let pair = job.algorithm.zip(value.as_deref());
+    let (t, id) = (job.target, job.upload_id);
+    let req = match (range, part) {
+        (Some(range), _) => ops::upload_part_range(&t.bucket, &t.key, id, number, pair, range),
+        (None, Part::Buffer(buf)) => ops::upload_part(&t.bucket, &t.key, id, number, pair, buf),
+        (None, Part::Range { .. }) => {
+            return Err(Error::Integrity("a file part without a file".into()))
+        }
+    };
+    job.control.throttle(part.len());
+    let payload = sha.map_or(PayloadHash::Unsigned, |h| {
+        PayloadHash::Sha256Hex(h.finish_hex())
+    });
+    let resp = client.send_with_payload(&req, &payload)?;
     let etag = resp
         .header("etag")
         .filter(|e| !e.is_empty())
         .ok_or_else(|| {
             Error::Integrity(format!(
                 "UploadPart {number} of {}: the server sent no ETag",
-                target.key
+                t.key
             ))
         })?;
-    Ok(CompletedPart {
-        number,
-        etag: etag.to_owned(),
-        checksum,
+    Ok(SentPart {
+        part: CompletedPart {
+            number,
+            etag: etag.to_owned(),
+            checksum: job.algorithm.zip(value),
+        },
+        len: part.len(),
+        crc: checksum.as_ref().and_then(Hasher::crc_value),
     })
 }
 
+/// The object's checksum as S3 reports it: the full-object CRC combined from the part CRCs,
+/// or SHA-256's composite form.
+fn object_checksum(algorithm: ChecksumAlgorithm, parts: &[SentPart]) -> String {
+    if algorithm == ChecksumAlgorithm::Sha256 {
+        let plain: Vec<CompletedPart> = parts.iter().map(|p| p.part.clone()).collect();
+        return composite_sha256(&plain);
+    }
+    let mut crc: Option<u64> = None;
+    for p in parts {
+        let part_crc = p.crc.unwrap_or(0);
+        crc = Some(match crc {
+            None => part_crc,
+            Some(acc) => combine_crc(algorithm, acc, part_crc, p.len).unwrap_or(0),
+        });
+    }
+    crc_base64(algorithm, crc.unwrap_or(0))
+}
+
 fn complete(
-    client: &Client,
-    target: &Target,
-    upload_id: &str,
-    sent: Sent,
-    algorithm: Option<ChecksumAlgorithm>,
+    job: &Upload,
+    sent: Vec<SentPart>,
+    total: u64,
     opts: &UploadOptions,
 ) -> Result<UploadReport, Error> {
-    let local = match (algorithm, &sent.full) {
-        (Some(_), Some(full)) => Some(full.finish_base64()),
-        (Some(ChecksumAlgorithm::Sha256), None) => Some(composite_sha256(&sent.parts)),
-        _ => None,
-    };
-    let body = ops::complete_body(&sent.parts);
+    let (client, target, algorithm) = (job.client, job.target, job.algorithm);
+    let local = algorithm.map(|a| object_checksum(a, &sent));
+    let parts: Vec<CompletedPart> = sent.into_iter().map(|p| p.part).collect();
+    let body = ops::complete_body(&parts);
     let full_header = algorithm
         .zip(local.as_deref())
         .filter(|(a, _)| a.supports_full_object());
-    let req =
-        ops::complete_multipart_upload(&target.bucket, &target.key, upload_id, full_header, &body);
+    let req = ops::complete_multipart_upload(
+        &target.bucket,
+        &target.key,
+        job.upload_id,
+        full_header,
+        &body,
+    );
     let resp = send_complete(client, &req)?;
     let completed = ops::parse_complete(&resp.body, algorithm).map_err(Error::Integrity)?;
     let head = client.send(&ops::head_object(&target.bucket, &target.key))?;
     let stored: Option<u64> = head.header("content-length").and_then(|v| v.parse().ok());
-    if stored != Some(sent.total) {
+    if stored != Some(total) {
         return Err(Error::Integrity(format!(
-            "s3://{}/{}: the server stores {} bytes but {} were sent",
+            "s3://{}/{}: the server stores {} bytes but {total} were sent",
             target.bucket,
             target.key,
             stored.map_or_else(|| "an unknown number of".to_owned(), |s| s.to_string()),
-            sent.total
         )));
     }
     if let (Some(a), Some(local)) = (algorithm, local.as_deref()) {
@@ -258,11 +362,11 @@ fn complete(
         verify_checksum(target, a, local, remote, opts)?;
     }
     Ok(UploadReport {
-        size: sent.total,
+        size: total,
         etag: completed.etag,
         checksum: local,
         checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),
-        parts: u32::try_from(sent.parts.len()).unwrap_or(u32::MAX),
+        parts: u32::try_from(parts.len()).unwrap_or(u32::MAX),
         seconds: 0.0,
         retries: 0,
     })
