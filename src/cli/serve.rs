@@ -56,7 +56,7 @@ pub struct ServeArgs {
     /// seconds the server clock runs ahead of this machine's (negative: behind)
     #[argh(option, default = "0")]
     pub clock_offset: i64,
-    /// verify signatures and checksums but store nothing (to benchmark clients)
+    /// verify signatures and checksums but store no bytes (sparse placeholders keep sizes), to benchmark clients
     #[argh(switch)]
     pub discard: bool,
     /// inject a fault, KIND[@OPERATION][:nth=N|first=N|every=N|rate=P][:after=BYTES][:ms=MS]
@@ -274,7 +274,7 @@ fn banner(
         );
     }
     if config.discard {
-        println!("discard:    signatures and checksums verified, nothing stored");
+        println!("discard:    signatures and checksums verified, no bytes stored (objects are sparse placeholders)");
     }
     for f in &config.faults {
         println!("fault:      {f:?} (seed {})", config.seed);

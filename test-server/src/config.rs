@@ -87,6 +87,7 @@ pub struct Config {
     /// clients meet `RequestTimeTooSkewed`; the `Date` header shows the shifted clock.
     pub clock_offset: i64,
     /// Verify signatures, payload hashes and checksums, but store no object or part bytes
+    /// (objects become sparse files of their size, so HEAD and listings still work)
     /// (for benchmarking clients without disk limits).
     pub discard: bool,
     /// Faults to inject (see [`Fault::parse`] for the text form).

@@ -311,17 +311,18 @@ pub(super) async fn complete(
         ),
         parts_count: u32::try_from(parts.len()).ok(),
     };
-    match tmp {
-        Some(tmp) => object::commit(
-            store,
-            &input.bucket,
-            &input.key,
-            Some(tmp),
-            &upload.attributes,
-            &info,
-        )?,
-        None => drop(store.object_path(&input.bucket, &input.key)?),
-    }
+    let tmp = match tmp {
+        Some(tmp) => tmp,
+        None => object::sparse_placeholder(store, parts.iter().map(|p| p.size).sum())?,
+    };
+    object::commit(
+        store,
+        &input.bucket,
+        &input.key,
+        Some(tmp),
+        &upload.attributes,
+        &info,
+    )?;
     std::fs::remove_dir_all(&dir)
         .map_err(|e| errors::internal("cannot remove the finished upload", e))?;
     let location = format!(

@@ -58,6 +58,17 @@ fn write_sidecar(store: &Store, path: &std::path::Path, bytes: &[u8]) -> S3Resul
     }
 }
 
+/// In discard mode: a sparse file of the object's size (no data blocks), so HEAD, listings
+/// and the sidecars behave as for a stored object while no bytes are kept (GET returns zeros).
+pub(super) fn sparse_placeholder(store: &Store, size: u64) -> S3Result<TempPath> {
+    let file = tempfile::NamedTempFile::new_in(store.layout.tmp_dir())
+        .map_err(|e| errors::internal("cannot create a placeholder", e))?;
+    file.as_file()
+        .set_len(size)
+        .map_err(|e| errors::internal("cannot size a placeholder", e))?;
+    Ok(file.into_temp_path())
+}
+
 /// Makes a received object visible: sidecars first, then the bytes, by rename.
 pub(super) fn commit(
     store: &Store,
@@ -225,7 +236,11 @@ pub(super) async fn put_object(
             checksum_type: Some(ChecksumType::FULL_OBJECT.to_owned()),
             parts_count: None,
         };
-        commit(store, &input.bucket, &input.key, rec.tmp, &attrs, &info)?;
+        let tmp = match rec.tmp {
+            Some(tmp) => tmp,
+            None => sparse_placeholder(store, rec.size)?,
+        };
+        commit(store, &input.bucket, &input.key, Some(tmp), &attrs, &info)?;
     }
     let f = Fields::of(&rec.sums);
     Ok(S3Response::new(PutObjectOutput {
