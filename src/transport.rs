@@ -298,11 +298,20 @@ fn read_ca_bundle(path: &Path) -> Result<Vec<Certificate<'static>>, TransportErr
     Ok(certs)
 }
 
+fn is_tls_failure(io: &std::io::Error) -> bool {
+    let text = io.to_string().to_ascii_lowercase();
+    ["certificate", "handshake", "tls", "alert"]
+        .iter()
+        .any(|w| text.contains(w))
+}
+
 fn classify(e: ureq::Error) -> TransportError {
     use TransportErrorKind as K;
     let kind = match &e {
         ureq::Error::Timeout(_) => K::Timeout,
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => K::Connect,
+        // rustls reports handshake and certificate failures through io::Error.
+        ureq::Error::Io(io) if is_tls_failure(io) => K::Tls,
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::AddrNotAvailable => {
                 K::Connect
