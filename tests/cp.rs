@@ -376,3 +376,92 @@ fn no_secret_or_token_in_any_output_even_with_debug() {
         }
     }
 }
+
+#[test]
+fn cp_object_options_reach_the_server() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let small = write_file(dir.path(), "page.html", b"<html></html>");
+    let big = write_file(dir.path(), "data.bin", &data(6 * MIB, 4));
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            small.to_str().expect("s"),
+            "s3://bucket/opts/page.html",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for (path, key) in [(&small, "opts/explicit.html"), (&big, "opts/big.bin")] {
+        let dest = format!("s3://{BUCKET}/{key}");
+        let out = s3up(
+            &server,
+            &[
+                "cp",
+                path.to_str().expect("p"),
+                &dest,
+                "--content-type",
+                "text/x-test",
+                "--cache-control",
+                "max-age=60",
+                "--metadata",
+                "origin=backup-host,tier=gold",
+                "--storage-class",
+                "STANDARD",
+                "--part-size",
+                "5MiB",
+                "--multipart-threshold",
+                "5MiB",
+            ],
+        );
+        assert!(out.status.success(), "{key}: {}", text(&out));
+    }
+    let head = |key: &str| {
+        let presigned = s3up(&server, &["presign", &format!("s3://{BUCKET}/{key}")]);
+        let url = String::from_utf8_lossy(&presigned.stdout).trim().to_owned();
+        let t = s3up::transport::Transport::new(&s3up::transport::TransportOptions::default())
+            .expect("t");
+        t.send(&s3up::transport::HttpRequest {
+            method: "GET",
+            url: &url,
+            headers: &[],
+            body: &[],
+        })
+        .expect("GET")
+    };
+    let guessed = head("opts/page.html");
+    assert_eq!(
+        guessed.header("content-type"),
+        Some("text/html"),
+        "{:?}",
+        guessed.headers
+    );
+    for key in ["opts/explicit.html", "opts/big.bin"] {
+        let r = head(key);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/x-test"),
+            "{key}: {:?}",
+            r.headers
+        );
+        assert_eq!(
+            r.header("cache-control"),
+            Some("max-age=60"),
+            "{key}: {:?}",
+            r.headers
+        );
+        assert_eq!(
+            r.header("x-amz-meta-origin"),
+            Some("backup-host"),
+            "{key}: {:?}",
+            r.headers
+        );
+        assert_eq!(
+            r.header("x-amz-meta-tier"),
+            Some("gold"),
+            "{key}: {:?}",
+            r.headers
+        );
+    }
+}

@@ -281,3 +281,31 @@ fn parts_failing_beyond_the_retries_fail_and_abort() {
         "InternalError",
     );
 }
+
+#[test]
+fn an_abort_that_fails_too_names_the_upload_id_and_the_cleanup_command() {
+    let src = source();
+    let server = faulty(
+        &[
+            "internal-error@REST.PUT.PART:first=1000",
+            "internal-error@REST.DELETE.UPLOAD:first=1000",
+        ],
+        |_| {},
+    );
+    let out = run(&server, Mode::File, &src, "stuck.bin", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let pending = server.list_multipart_uploads(BUCKET);
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let (key, id) = &pending[0];
+    assert!(
+        err.contains(id.as_str()),
+        "the upload id is not named: {err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "s3up mpu abort s3://{BUCKET}/{key} --upload-id {id}"
+        )),
+        "{err}"
+    );
+}
