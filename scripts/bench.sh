@@ -365,6 +365,7 @@ startup s5cmd "$STARTUP_RUNS" "$S5CMD" version
 startup rclone "$STARTUP_RUNS" "$RCLONE" --version
 startup aws $((STARTUP_RUNS / 5)) "$AWS" --version
 
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # Runs: in each, every tool once per case, the order rotated from run to run.
 TOOLS=(s3up aws s5cmd rclone s3up@discard)
 for ((run = 1; run <= RUNS; run++)); do
@@ -386,6 +387,7 @@ say "results"
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ); s3up $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted changes)')"
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(free -g | awk '/^Mem:/{print $2}') GiB, Linux $(uname -r)"
+    echo "load average (1, 5, 15 min) before the runs: $LOAD_START; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise to wall times)"
     echo "runs: $RUNS$([ "$QUICK" = 1 ] && echo ' (quick mode)'); data: ${BIG_MIB} MiB file, $SMALL_N × $SMALL_KIB KiB, tree of $TREE_FILES files / $((TREE_BYTES / 1048576)) MiB"
     echo "versions: $("$S3UP" --version 2>&1 | head -n1); $("$AWS" --version 2>&1 | cut -d' ' -f1); s5cmd $("$S5CMD" version 2>&1 | head -n1); $("$RCLONE" --version 2>&1 | head -n1); SeaweedFS $("$WEED" version 2>&1 | head -n1 | awk '{print $3}')"
 } >"$OUT/meta.txt"
