@@ -57,6 +57,18 @@ macro_rules! command {
             /// retries of each request after the first attempt (default 4)
             #[argh(option)]
             pub retries: Option<u32>,
+            /// print what would be uploaded; send nothing
+            #[argh(switch)]
+            pub dryrun: bool,
+            /// no progress line
+            #[argh(switch)]
+            pub no_progress: bool,
+            /// print only errors
+            #[argh(switch)]
+            pub only_show_errors: bool,
+            /// print one JSON object per upload (source, bucket, key, size, etag, checksum, parts, seconds, retries; tar adds entries and sizes)
+            #[argh(switch)]
+            pub json: bool,
             }
         }
         impl $name {
@@ -215,18 +227,6 @@ command! {
         /// upload files matching this glob even if excluded before (repeatable)
         #[argh(option)]
         pub include: Vec<String>,
-        /// print what would be uploaded; send nothing
-        #[argh(switch)]
-        pub dryrun: bool,
-        /// no progress line
-        #[argh(switch)]
-        pub no_progress: bool,
-        /// print only errors
-        #[argh(switch)]
-        pub only_show_errors: bool,
-        /// print one JSON object per uploaded file
-        #[argh(switch)]
-        pub json: bool,
     }
 }
 
@@ -256,18 +256,6 @@ command! {
         /// warn about unreadable files and go on, instead of failing (like GNU tar)
         #[argh(switch)]
         pub ignore_failed_read: bool,
-        /// print what would be uploaded; send nothing
-        #[argh(switch)]
-        pub dryrun: bool,
-        /// no progress line
-        #[argh(switch)]
-        pub no_progress: bool,
-        /// print only errors
-        #[argh(switch)]
-        pub only_show_errors: bool,
-        /// print a JSON object with the upload and the archive's entries and sizes
-        #[argh(switch)]
-        pub json: bool,
     }
 }
 

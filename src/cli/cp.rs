@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use super::args::CpArgs;
 use super::output::{self, Progress, Verbosity};
-use super::{common_options, process_env, transfer, usage};
+use super::{transfer, usage};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 use crate::sources::{self, Filter, Job};
@@ -43,13 +43,7 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
         args.recursive,
         &filters_in_order(&args.exclude, &args.include),
     )?;
-    let verbosity = if args.json {
-        Verbosity::Json
-    } else if args.only_show_errors || args.quiet {
-        Verbosity::OnlyErrors
-    } else {
-        Verbosity::Normal
-    };
+    let verbosity = Verbosity::from_flags(args.json, args.only_show_errors, args.quiet);
     if args.dryrun {
         for job in &jobs {
             if verbosity != Verbosity::OnlyErrors {
@@ -61,17 +55,7 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
         }
         return Ok(0);
     }
-    let transfer_flags = args.transfer();
-    let session = crate::config::open(
-        &common_options(&args.common(), transfer_flags.retries),
-        &process_env,
-    )?;
-    let opts = transfer::upload_options(&transfer_flags, &session.profile.s3, &process_env)?;
-    let control = Arc::new(Control::new(transfer::rate_limit(
-        &transfer_flags,
-        &session.profile.s3,
-    )?));
-    install_interrupt_handler(&control);
+    let (session, opts, control) = transfer::prepare(&args.common(), &args.transfer())?;
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
 
     let mut failures = 0;
@@ -221,17 +205,4 @@ fn filters_in_order(excludes: &[String], includes: &[String]) -> Vec<Filter> {
         .map(|p| Filter::Exclude(p.clone()))
         .chain(includes.iter().map(|p| Filter::Include(p.clone())))
         .collect()
-}
-
-/// SIGINT/SIGTERM: stop sending, abort unfinished multipart uploads, exit 130.
-pub(super) fn install_interrupt_handler(control: &Arc<Control>) {
-    let control = Arc::clone(control);
-    let _ = ctrlc::set_handler(move || {
-        if control.is_interrupted() {
-            // A second signal: the user insists.
-            std::process::exit(130);
-        }
-        eprintln!("interrupted: aborting unfinished uploads (press Ctrl-C again to quit at once)");
-        control.interrupt();
-    });
 }

@@ -15,6 +15,40 @@ pub enum Verbosity {
     Json,
 }
 
+impl Verbosity {
+    /// `--json` wins over `--only-show-errors`/`--quiet`.
+    pub fn from_flags(json: bool, only_errors: bool, quiet: bool) -> Self {
+        if json {
+            Self::Json
+        } else if only_errors || quiet {
+            Self::OnlyErrors
+        } else {
+            Self::Normal
+        }
+    }
+}
+
+/// The `--json` object of one upload (callers may add fields).
+pub fn report_json(
+    source: &str,
+    bucket: &str,
+    key: &str,
+    report: &UploadReport,
+) -> serde_json::Value {
+    serde_json::json!({
+        "source": source,
+        "bucket": bucket,
+        "key": key,
+        "size": report.size,
+        "etag": report.etag,
+        "checksum": report.checksum,
+        "checksum_algorithm": report.checksum_algorithm,
+        "parts": report.parts,
+        "seconds": (report.seconds * 1000.0).round() / 1000.0,
+        "retries": report.retries,
+    })
+}
+
 pub fn uploaded(
     verbosity: Verbosity,
     source: &str,
@@ -22,23 +56,34 @@ pub fn uploaded(
     key: &str,
     report: &UploadReport,
 ) {
+    uploaded_with(
+        verbosity,
+        source,
+        bucket,
+        key,
+        report,
+        serde_json::Map::new(),
+    );
+}
+
+/// Like [`uploaded`], with `extra` fields in the JSON object.
+pub fn uploaded_with(
+    verbosity: Verbosity,
+    source: &str,
+    bucket: &str,
+    key: &str,
+    report: &UploadReport,
+    extra: serde_json::Map<String, serde_json::Value>,
+) {
     match verbosity {
         Verbosity::Normal => println!("upload: {source} to s3://{bucket}/{key}"),
-        Verbosity::Json => println!(
-            "{}",
-            serde_json::json!({
-                "source": source,
-                "bucket": bucket,
-                "key": key,
-                "size": report.size,
-                "etag": report.etag,
-                "checksum": report.checksum,
-                "checksum_algorithm": report.checksum_algorithm,
-                "parts": report.parts,
-                "seconds": (report.seconds * 1000.0).round() / 1000.0,
-                "retries": report.retries,
-            })
-        ),
+        Verbosity::Json => {
+            let mut object = report_json(source, bucket, key, report);
+            if let Some(map) = object.as_object_mut() {
+                map.extend(extra);
+            }
+            println!("{object}");
+        }
         Verbosity::OnlyErrors => {}
     }
 }

@@ -11,24 +11,18 @@ use std::sync::Arc;
 
 use super::args::TarArgs;
 use super::output::{self, Progress, Verbosity};
-use super::{common_options, process_env, transfer, usage};
+use super::{transfer, usage};
 use crate::archive::{self, ArchiveError, Compression, Spec, Summary};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
-use crate::upload::{self, Control, Target, UploadReport};
+use crate::upload::{self, Target, UploadReport};
 
 const DEFAULT_ZSTD_LEVEL: i32 = 3;
 
 pub fn run(args: &TarArgs) -> Result<u8, Error> {
     let (spec, dest) = parse(args)?;
     let display = args.paths[..args.paths.len() - 1].join(" ");
-    let verbosity = if args.json {
-        Verbosity::Json
-    } else if args.only_show_errors || args.quiet {
-        Verbosity::OnlyErrors
-    } else {
-        Verbosity::Normal
-    };
+    let verbosity = Verbosity::from_flags(args.json, args.only_show_errors, args.quiet);
     if args.dryrun {
         if verbosity != Verbosity::OnlyErrors {
             println!("(dryrun) upload: {display} to {dest}");
@@ -36,12 +30,7 @@ pub fn run(args: &TarArgs) -> Result<u8, Error> {
         return Ok(0);
     }
     archive::check_paths(&spec).map_err(source_error)?;
-    let transfer_flags = args.transfer();
-    let session = crate::config::open(
-        &common_options(&args.common(), transfer_flags.retries),
-        &process_env,
-    )?;
-    let mut opts = transfer::upload_options(&transfer_flags, &session.profile.s3, &process_env)?;
+    let (session, mut opts, control) = transfer::prepare(&args.common(), &args.transfer())?;
     if opts.object.content_type.is_none() {
         let kind = match spec.compression {
             Compression::None => "application/x-tar",
@@ -49,11 +38,6 @@ pub fn run(args: &TarArgs) -> Result<u8, Error> {
         };
         opts.object.content_type = Some(kind.to_owned());
     }
-    let control = Arc::new(Control::new(transfer::rate_limit(
-        &transfer_flags,
-        &session.profile.s3,
-    )?));
-    super::cp::install_interrupt_handler(&control);
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
     let target = Target {
         bucket: dest.bucket.clone(),
@@ -169,26 +153,19 @@ fn print(
     report: &UploadReport,
     summary: &Summary,
 ) {
-    if verbosity != Verbosity::Json {
-        output::uploaded(verbosity, display, &target.bucket, &target.key, report);
-        return;
-    }
-    println!(
-        "{}",
-        serde_json::json!({
-            "source": display,
-            "bucket": target.bucket,
-            "key": target.key,
-            "size": report.size,
-            "etag": report.etag,
-            "checksum": report.checksum,
-            "checksum_algorithm": report.checksum_algorithm,
-            "parts": report.parts,
-            "seconds": (report.seconds * 1000.0).round() / 1000.0,
-            "retries": report.retries,
-            "entries": summary.entries,
-            "uncompressed_bytes": summary.uncompressed_bytes,
-            "compressed_bytes": summary.compressed_bytes,
-        })
+    let mut extra = serde_json::Map::new();
+    extra.insert("entries".into(), summary.entries.into());
+    extra.insert(
+        "uncompressed_bytes".into(),
+        summary.uncompressed_bytes.into(),
+    );
+    extra.insert("compressed_bytes".into(), summary.compressed_bytes.into());
+    output::uploaded_with(
+        verbosity,
+        display,
+        &target.bucket,
+        &target.key,
+        report,
+        extra,
     );
 }

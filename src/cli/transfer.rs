@@ -1,13 +1,17 @@
 //! `cp`/`tar` object and transfer flags (with the profile's `s3 =` settings as defaults) turned
 //! into upload options.
 
-use super::args::Transfer;
+use std::sync::Arc;
+
+use super::args::{Common, Transfer};
 use super::units::parse_size;
 use super::usage;
+use super::{common_options, process_env};
 use crate::checksum::ChecksumAlgorithm;
 use crate::error::Error;
 use crate::profile::S3Settings;
 use crate::s3::ops::ObjectOptions;
+use crate::upload::Control;
 use crate::upload::{plan, ChecksumMode, UploadOptions};
 
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -128,4 +132,33 @@ fn parse_metadata(text: Option<&str>) -> Result<Vec<(String, String)>, Error> {
                 .ok_or_else(|| usage(format!("--metadata: '{pair}' is not key=value")))
         })
         .collect()
+}
+
+/// The session, upload options and run control shared by `cp` and `tar`, with the interrupt
+/// handler installed.
+///
+/// # Errors
+/// Configuration and credential errors (exit 2).
+pub fn prepare(
+    common: &Common,
+    flags: &Transfer,
+) -> Result<(crate::config::Session, UploadOptions, Arc<Control>), Error> {
+    let session = crate::config::open(&common_options(common, flags.retries), &process_env)?;
+    let opts = upload_options(flags, &session.profile.s3, &process_env)?;
+    let control = Arc::new(Control::new(rate_limit(flags, &session.profile.s3)?));
+    install_interrupt_handler(&control);
+    Ok((session, opts, control))
+}
+
+/// SIGINT/SIGTERM: stop sending, abort unfinished multipart uploads, exit 130.
+fn install_interrupt_handler(control: &Arc<Control>) {
+    let control = Arc::clone(control);
+    let _ = ctrlc::set_handler(move || {
+        if control.is_interrupted() {
+            // A second signal: the user insists.
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: aborting unfinished uploads (press Ctrl-C again to quit at once)");
+        control.interrupt();
+    });
 }
