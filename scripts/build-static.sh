@@ -188,7 +188,7 @@ start_server() {
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     ready=$(wait_for_line "$log" 'ready: http://127\.0\.0\.1:[0-9]+' 30 "$SERVER_PID") ||
-        die "server did not become ready: $*"
+        die "server did not become ready: $*${SERVER_HINT:+ ($SERVER_HINT)}"
     SERVER_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$ready")
     echo "server pid $SERVER_PID: $ready"
 }
@@ -267,7 +267,8 @@ if has_subcommand "$OUT/s3up" serve; then
     root=$TMP/root-s3up
     mkdir -p "$root/data"
     root_cmd "$root" /s3up serve "${serve_args[@]}" --root /data
-    start_server "$TMP/inside-serve.log" "${ROOT_CMD[@]}"
+    SERVER_HINT="the root has no /tmp, /etc or /dev, like a FROM scratch image: serve may write only under --root" \
+        start_server "$TMP/inside-serve.log" "${ROOT_CMD[@]}"
     aws_isolated --endpoint-url "$SERVER_URL" s3 cp --only-show-errors "$PAYLOAD" s3://smoke/from-outside.bin ||
         die "aws-cli upload to the server in the empty root failed"
     aws_isolated --endpoint-url "$SERVER_URL" s3 cp --only-show-errors s3://smoke/from-outside.bin "$TMP/back-served.bin" ||

@@ -108,7 +108,8 @@ _awscli_dir() {
         need_cmds python3:python3
         python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip >&2
         echo "installing aws-cli with pip into target/awscli" >&2
-        python3 -m pip install --quiet --disable-pip-version-check --target "$dir" awscli >&2
+        PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+            --target "$dir" awscli >&2
     fi
     printf '%s\n' "$dir"
 }
