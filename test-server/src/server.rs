@@ -58,7 +58,7 @@ fn io_err(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-fn build_front(
+pub(crate) fn build_front(
     config: &Config,
     store: Store,
     log: Arc<AccessLog>,
@@ -104,13 +104,24 @@ fn build_front(
 }
 
 /// The storage root: the configured one, or a temporary one the handle owns.
+/// Where temporary directories go: the system's temporary directory, or the current
+/// directory where there is none (a `FROM scratch` container, an empty chroot).
+fn temp_parent() -> PathBuf {
+    let tmp = std::env::temp_dir();
+    if tmp.is_dir() {
+        tmp
+    } else {
+        PathBuf::from(".")
+    }
+}
+
 fn root_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Error> {
     match &config.root {
         Some(r) => Ok((r.clone(), None)),
         None => {
             let t = tempfile::Builder::new()
                 .prefix("s3up-test-root-")
-                .tempdir()
+                .tempdir_in(temp_parent())
                 .map_err(io_err("create a temporary root"))?;
             Ok((t.path().to_owned(), Some(t)))
         }
@@ -118,7 +129,7 @@ fn root_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Err
 }
 
 /// The store over `root`, with the configured buckets.
-fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
+pub(crate) fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
     let store = Store::new(
         root,
         StoreOptions {
@@ -182,7 +193,7 @@ fn spawn_serving(
 pub fn start(config: Config) -> Result<Server, Error> {
     let scratch = tempfile::Builder::new()
         .prefix("s3up-test-server-")
-        .tempdir()
+        .tempdir_in(temp_parent())
         .map_err(io_err("create a scratch directory"))?;
     let (root, tmp_root) = root_dir(&config)?;
     let log_path = config
