@@ -465,3 +465,43 @@ fn cp_object_options_reach_the_server() {
         );
     }
 }
+
+#[test]
+fn cp_many_small_files_in_parallel_all_arrive() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    for i in 0..200u64 {
+        write_file(
+            dir.path(),
+            &format!("d{}/f{i}.dat", i % 7),
+            &data(1000 + i as usize, i),
+        );
+    }
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            "--recursive",
+            dir.path().to_str().expect("d"),
+            "s3://bucket/many/",
+            "--concurrency",
+            "8",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("upload: "))
+            .count(),
+        200
+    );
+    for i in 0..200u64 {
+        let key = format!("many/d{}/f{i}.dat", i % 7);
+        assert_eq!(
+            server.object_bytes(BUCKET, &key),
+            Some(data(1000 + i as usize, i)),
+            "{key}"
+        );
+    }
+}

@@ -499,10 +499,7 @@ fn the_engine_aborts_when_the_reader_fails_never_publishing_a_prefix() {
     };
     let control = Control::new(None);
     for (i, left) in [10 * KIB, 64 * KIB, MIB + 1].into_iter().enumerate() {
-        let target = Target {
-            bucket: BUCKET.to_owned(),
-            key: format!("dying-{i}"),
-        };
+        let target = Target::new(BUCKET, format!("dying-{i}"));
         let mut reader = Dying { left };
         let err = upload::upload(&session.client, &target, &mut reader, None, &opts, &control)
             .expect_err("a failed read fails the upload");
@@ -523,10 +520,7 @@ fn the_engine_aborts_when_the_reader_fails_never_publishing_a_prefix() {
         ..Default::default()
     })
     .expect("start");
-    let target = Target {
-        bucket: BUCKET.to_owned(),
-        key: "archive-dying".to_owned(),
-    };
+    let target = Target::new(BUCKET, "archive-dying".to_owned());
     let err = upload::upload(&session.client, &target, &mut reader, None, &opts, &control)
         .expect_err("fails");
     assert!(err.to_string().contains("cannot open"), "{err}");

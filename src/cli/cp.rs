@@ -1,7 +1,8 @@
 //! `s3up cp SRC... DEST`: the drop-in for `aws s3 cp` uploads.
 
 use std::fs::File;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use super::args::CpArgs;
@@ -57,54 +58,114 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
     }
     let (session, opts, control) = transfer::prepare(&args.common(), &args.transfer())?;
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
+    let total = jobs
+        .iter()
+        .map(|j| {
+            j.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+        })
+        .sum::<Option<u64>>();
+    let _progress = Progress::start(Arc::clone(&control), total, show_progress);
+    let run = Run {
+        client: &session.client,
+        bucket: &dest.bucket,
+        opts: &opts,
+        control: &control,
+        verbosity,
+        failures: AtomicUsize::new(0),
+        stop: Mutex::new(None),
+    };
+    // Small files go in parallel (one request each); large ones one after another, each with
+    // its parts in parallel.
+    let (small, large): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| {
+        j.path
+            .as_ref()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.len() < opts.multipart_threshold)
+    });
+    let queue = Mutex::new(small.into_iter());
+    std::thread::scope(|s| {
+        for _ in 0..opts.concurrency.max(1) {
+            s.spawn(|| loop {
+                let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                match next {
+                    Some(job) if !run.stopped() => run.one(job),
+                    _ => break,
+                }
+            });
+        }
+    });
+    for job in large {
+        if run.stopped() {
+            break;
+        }
+        run.one(job);
+    }
+    if let Some(code) = *run.stop.lock().unwrap_or_else(PoisonError::into_inner) {
+        return Ok(code);
+    }
+    Ok(u8::from(run.failures.load(Ordering::SeqCst) > 0))
+}
 
-    let mut failures = 0;
-    for job in &jobs {
-        let target = Target {
-            bucket: dest.bucket.clone(),
-            key: job.key.clone(),
-        };
-        let result = upload_job(
-            &session.client,
-            job,
-            &target,
-            &opts,
-            &control,
-            show_progress,
-        );
-        match result {
+/// Shared state of one `cp` run.
+struct Run<'a> {
+    client: &'a crate::client::Client,
+    bucket: &'a str,
+    opts: &'a UploadOptions,
+    control: &'a Arc<Control>,
+    verbosity: Verbosity,
+    failures: AtomicUsize,
+    /// Set when the run must end early, with its exit status (interrupt, fatal error).
+    stop: Mutex<Option<u8>>,
+}
+
+impl Run<'_> {
+    fn stopped(&self) -> bool {
+        self.stop
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+    }
+
+    fn one(&self, job: &Job) {
+        let mut target = Target::new(self.bucket, job.key.clone());
+        match upload_job(self.client, job, &mut target, self.opts, self.control) {
             Ok(report) => output::uploaded(
-                verbosity,
+                self.verbosity,
                 &job.display,
-                &target.bucket,
+                self.bucket,
                 &target.key,
                 &report,
             ),
             Err(e) => {
-                failures += 1;
-                output::failed(&job.display, &target.bucket, &target.key, &e);
-                if control.is_interrupted() || matches!(e, Error::Interrupted) {
-                    return Ok(130);
-                }
-                if e.is_fatal_for_run() {
-                    return Ok(e.exit_code());
+                self.failures.fetch_add(1, Ordering::SeqCst);
+                output::failed(&job.display, self.bucket, &target.key, &e);
+                let code = if self.control.is_interrupted() || matches!(e, Error::Interrupted) {
+                    Some(130)
+                } else {
+                    e.is_fatal_for_run().then(|| e.exit_code())
+                };
+                if let Some(code) = code {
+                    self.stop
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_or_insert(code);
                 }
             }
         }
     }
-    Ok(if failures > 0 { 1 } else { 0 })
 }
 
 fn upload_job(
     client: &crate::client::Client,
     job: &Job,
-    target: &Target,
+    target: &mut Target,
     opts: &UploadOptions,
     control: &Arc<Control>,
-    show_progress: bool,
 ) -> Result<upload::UploadReport, Error> {
     let Some(path) = &job.path else {
-        let _progress = Progress::start(Arc::clone(control), None, show_progress);
         let mut stdin = std::io::stdin();
         return upload::upload(client, target, &mut stdin, None, opts, control);
     };
@@ -114,16 +175,7 @@ fn upload_job(
     };
     let file = File::open(path).map_err(source_err)?;
     let before = file.metadata().map_err(source_err)?;
-    let mut opts_for_file;
-    let opts = if opts.object.content_type.is_none() {
-        opts_for_file = clone_options(opts);
-        opts_for_file.object.content_type =
-            mime_guess::from_path(path).first_raw().map(str::to_owned);
-        &opts_for_file
-    } else {
-        opts
-    };
-    let _progress = Progress::start(Arc::clone(control), Some(before.len()), show_progress);
+    target.content_type = mime_guess::from_path(path).first_raw().map(str::to_owned);
     let report = upload::upload_file(client, target, &file, before.len(), opts, control)?;
     let after = std::fs::metadata(path).map_err(source_err)?;
     if after.len() != before.len() || modified(&after) != modified(&before) {
@@ -139,22 +191,6 @@ fn upload_job(
 
 fn modified(meta: &std::fs::Metadata) -> Option<SystemTime> {
     meta.modified().ok()
-}
-
-fn clone_options(o: &UploadOptions) -> UploadOptions {
-    UploadOptions {
-        part_size: o.part_size,
-        multipart_threshold: o.multipart_threshold,
-        concurrency: o.concurrency,
-        checksum: o.checksum,
-        object: o.object.clone(),
-        limits: o.limits,
-        expected_size: o.expected_size,
-        checksum_refused: std::sync::atomic::AtomicBool::new(
-            o.checksum_refused
-                .load(std::sync::atomic::Ordering::Relaxed),
-        ),
-    }
 }
 
 /// `--exclude`/`--include` in the order given: argh keeps each list but not their interleaving,

@@ -39,10 +39,7 @@ pub fn run(args: &TarArgs) -> Result<u8, Error> {
         opts.object.content_type = Some(kind.to_owned());
     }
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
-    let target = Target {
-        bucket: dest.bucket.clone(),
-        key: dest.key.clone(),
-    };
+    let target = Target::new(dest.bucket.clone(), dest.key.clone());
 
     let mut reader = archive::start(spec).map_err(|source| Error::Source {
         path: "archive".into(),

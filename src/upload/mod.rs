@@ -18,6 +18,7 @@ use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Client;
 use crate::error::Error;
 use crate::s3::ops::{self, ObjectOptions};
+use crate::sigv4::PayloadHash;
 use crate::transport::FileRange;
 use plan::Limits;
 
@@ -110,6 +111,63 @@ fn could_be_checksum_refusal(err: &Error) -> bool {
 pub struct Target {
     pub bucket: String,
     pub key: String,
+    /// This object's content type when the options set none (e.g. guessed from a file name).
+    pub content_type: Option<String>,
+}
+
+impl Target {
+    pub fn new(bucket: impl Into<String>, key: impl Into<String>) -> Self {
+        Self {
+            bucket: bucket.into(),
+            key: key.into(),
+            content_type: None,
+        }
+    }
+}
+
+impl UploadOptions {
+    /// The object options for `target`: the run's, with the target's content type if the run
+    /// sets none.
+    pub(crate) fn object_for(&self, target: &Target) -> std::borrow::Cow<'_, ObjectOptions> {
+        match (&self.object.content_type, &target.content_type) {
+            (None, Some(t)) => {
+                let mut o = self.object.clone();
+                o.content_type = Some(t.clone());
+                std::borrow::Cow::Owned(o)
+            }
+            _ => std::borrow::Cow::Borrowed(&self.object),
+        }
+    }
+}
+
+/// A single-request body: bytes in memory, or a range of a file sent from positioned reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    Bytes(&'a [u8]),
+    Range(FileRange<'a>),
+}
+
+impl Payload<'_> {
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Self::Bytes(b) => b.len() as u64,
+            Self::Range(r) => r.len,
+        }
+    }
+
+    /// Feeds every byte to `f`, in chunks.
+    pub(crate) fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) -> Result<(), Error> {
+        match self {
+            Self::Bytes(b) => {
+                b.chunks(256 * 1024).for_each(f);
+                Ok(())
+            }
+            Self::Range(r) => hash_range(*r, &mut f).map_err(|source| Error::Source {
+                path: "input file".into(),
+                source,
+            }),
+        }
+    }
 }
 
 /// What an upload did, for `--json` and messages.
@@ -159,7 +217,7 @@ pub fn upload(
     };
     read_up_to(reader, &mut first, want)?;
     let mut report = if (first.len() as u64) < threshold {
-        put_single(client, target, &first, opts, control)?
+        put_single(client, target, Payload::Bytes(&first), opts, control)?
     } else {
         let mut input = std::io::Cursor::new(first).chain(reader);
         let source = multipart::Source::Stream(&mut input);
@@ -192,12 +250,19 @@ pub fn upload_file(
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
-    if size < opts.multipart_threshold.max(1) {
-        let mut reader = file;
-        return upload(client, target, &mut reader, Some(size), opts, control);
-    }
     let started = Instant::now();
     let retries_before = client.retries();
+    if size < opts.multipart_threshold.max(1) {
+        let range = FileRange {
+            file,
+            offset: 0,
+            len: size,
+        };
+        let mut report = put_single(client, target, Payload::Range(range), opts, control)?;
+        report.seconds = started.elapsed().as_secs_f64();
+        report.retries = client.retries() - retries_before;
+        return Ok(report);
+    }
     let part_plan = plan::plan(opts.part_size, Some(size), &opts.limits).map_err(Error::Usage)?;
     let source = multipart::Source::File { file, size };
     let mut report =
@@ -243,26 +308,44 @@ pub(crate) fn read_up_to(
 fn put_single(
     client: &Client,
     target: &Target,
-    body: &[u8],
+    body: Payload,
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
-    control.throttle(body.len() as u64);
+    control.throttle(body.len());
     if control.is_interrupted() {
         return Err(Error::Interrupted);
     }
+    let object = opts.object_for(target);
     let ((resp, value), algorithm) = opts.with_checksum_fallback(|algorithm| {
-        let value = algorithm.map(|a| Hasher::of(a, body));
-        let req = ops::put_object(
-            &target.bucket,
-            &target.key,
-            &opts.object,
-            algorithm.zip(value.as_deref()),
-            body,
-        );
-        client.send(&req).map(|resp| (resp, value))
+        // SHA-256 for the signature and the checksum in one pass over the body.
+        let mut sha = client.signs_payloads().then(crate::sigv4::Sha256::new);
+        let mut checksum = algorithm.map(Hasher::new);
+        body.for_each_chunk(|chunk| {
+            if let Some(h) = sha.as_mut() {
+                h.update(chunk);
+            }
+            if let Some(h) = checksum.as_mut() {
+                h.update(chunk);
+            }
+        })?;
+        let value = checksum.as_ref().map(Hasher::finish_base64);
+        let pair = algorithm.zip(value.as_deref());
+        let mut req = match body {
+            Payload::Bytes(b) => ops::put_object(&target.bucket, &target.key, &object, pair, b),
+            Payload::Range(_) => ops::put_object(&target.bucket, &target.key, &object, pair, &[]),
+        };
+        if let Payload::Range(r) = body {
+            req.file_body = Some(r);
+        }
+        let payload = sha.map_or(PayloadHash::Unsigned, |h| {
+            PayloadHash::Sha256Hex(h.finish_hex())
+        });
+        client
+            .send_with_payload(&req, &payload)
+            .map(|resp| (resp, value))
     })?;
-    control.add_done(body.len() as u64);
+    control.add_done(body.len());
     let checksum = match (algorithm, value) {
         (Some(a), Some(local)) => {
             verify_checksum(target, a, &local, resp.header(&a.header()), opts)?;
@@ -271,7 +354,7 @@ fn put_single(
         _ => None,
     };
     Ok(UploadReport {
-        size: body.len() as u64,
+        size: body.len(),
         etag: resp.header("etag").unwrap_or_default().to_owned(),
         checksum,
         checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),

@@ -117,7 +117,7 @@ fn create(
         client.send(&ops::create_multipart_upload(
             &target.bucket,
             &target.key,
-            &opts.object,
+            &opts.object_for(target),
             algorithm,
         ))
     })?;
