@@ -14,7 +14,8 @@
 #   startup  --version (hyperfine -N, median; a timed loop if hyperfine cannot be installed)
 # Server: SeaweedFS (`weed mini`, an identity file so signatures are enforced); s3up also runs
 # against `s3up serve --discard` (its client cost without the server bound).
-# Measured with GNU time: wall, user+sys CPU, peak RSS. For a pipeline, wall and CPU are the whole
+# Measured with GNU time: wall, user+sys CPU, peak RSS; and the server's CPU seconds during the
+# run (from /proc/PID/stat), which shows when the server, not the client, bounds the wall time. For a pipeline, wall and CPU are the whole
 # pipeline's (time of a `bash -c` that runs it: its children's rusage), the RSS is the upload
 # tool's own (a second GNU time around it).
 # Every object uploaded to SeaweedFS is downloaded back with aws-cli and compared (cmp, diff -r;
@@ -210,53 +211,64 @@ RAW=$OUT/raw.tsv
 LOGS=$OUT/logs
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-printf 'case\tserver\ttool\trun\twall_s\tuser_s\tsys_s\trss_kib\tstatus\n' >"$RAW"
+printf 'case\tserver\ttool\trun\twall_s\tuser_s\tsys_s\trss_kib\tstatus\tserver_cpu_s\n' >"$RAW"
 FAILS=0
 
-# record CASE SERVER TOOL RUN STATUS [TIMEFILE [RSSFILE]]
+CLK_TCK=$(getconf CLK_TCK)
+# server_cpu SERVER: CPU seconds (user+sys, all threads) the server process has used so far.
+server_cpu() {
+    local pid=$WEED_PID
+    [ "$1" = discard ] && pid=$DISCARD_PID
+    awk -v t="$CLK_TCK" '{ printf "%.2f\n", ($14 + $15) / t }' "/proc/$pid/stat" 2>/dev/null || echo 0
+}
+
+# record CASE SERVER TOOL RUN STATUS [TIMEFILE [RSSFILE [SERVER_CPU_BEFORE]]]
 record() {
-    local c=$1 s=$2 t=$3 r=$4 st=$5 tf=${6:-} rf=${7:-} wall=- user=- sys=- rss=-
+    local c=$1 s=$2 t=$3 r=$4 st=$5 tf=${6:-} rf=${7:-} c0=${8:-} wall=- user=- sys=- rss=- scpu=-
     if [ "$st" = ok ] && [ -s "$tf" ]; then
         read -r wall user sys rss < <(tail -n1 "$tf")
         if [ -n "$rf" ]; then rss=$(tail -n1 "$rf"); fi
+        if [ -n "$c0" ]; then scpu=$(awk -v a="$c0" -v b="$(server_cpu "$s")" 'BEGIN { printf "%.2f", b - a }'); fi
     elif [ "$st" = ok ]; then
         st=no-timing
     fi
     [ "$st" = ok ] || FAILS=$((FAILS + 1))
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$t" "$r" "$wall" "$user" "$sys" "$rss" "$st" >>"$RAW"
-    printf '  %-6s %-9s %-7s run %s: %s s wall, %s+%s s CPU, %s KiB RSS%s\n' "$c" "$s" "$t" "$r" \
-        "$wall" "$user" "$sys" "$rss" "$([ "$st" = ok ] || echo " [$st]")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$s" "$t" "$r" "$wall" "$user" "$sys" "$rss" "$st" "$scpu" >>"$RAW"
+    printf '  %-6s %-9s %-7s run %s: %s s wall, %s+%s s CPU, %s KiB RSS; server %s CPU s%s\n' "$c" "$s" "$t" "$r" \
+        "$wall" "$user" "$sys" "$rss" "$scpu" "$([ "$st" = ok ] || echo " [$st]")"
 }
 
 # timed CASE SERVER TOOL RUN CMD...: one measured run of a command.
 timed() {
-    local c=$1 s=$2 t=$3 r=$4 tf log st=ok
+    local c=$1 s=$2 t=$3 r=$4 tf log st=ok c0
     shift 4
     tf=$WORK/time.$c.$s.$t.$r
     log=$LOGS/$c.$s.$t.$r.log
     sync
+    c0=$(server_cpu "$s")
     timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$log" 2>&1 || st="exit-$?"
     [ "$st" = ok ] || { echo "  --- $c $s $t run $r failed ($st), last lines of $log:"; tail -n 5 "$log"; }
-    record "$c" "$s" "$t" "$r" "$st" "$tf"
+    record "$c" "$s" "$t" "$r" "$st" "$tf" "" "$c0"
     [ "$st" = ok ]
 }
 
 # timed_pipe CASE SERVER TOOL RUN CMD...: `tar -c TREE | zstd -1 | CMD...`, measured as a whole
 # (wall and CPU), the RSS of CMD by its own GNU time.
 timed_pipe() {
-    local c=$1 s=$2 t=$3 r=$4 tf rf log st=ok
+    local c=$1 s=$2 t=$3 r=$4 tf rf log st=ok c0
     shift 4
     tf=$WORK/time.$c.$s.$t.$r
     rf=$WORK/rss.$c.$s.$t.$r
     log=$LOGS/$c.$s.$t.$r.log
     sync
+    c0=$(server_cpu "$s")
     # shellcheck disable=SC2016 # expanded by the inner bash
     timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f '%e %U %S %M' -o "$tf" \
         bash -c 'set -o pipefail; d=$1 rf=$2; shift 2
                  tar -C "$d" -cf - tree | zstd -1 -q -c | /usr/bin/time -f %M -o "$rf" "$@"' \
         _ "$DATA" "$rf" "$@" >"$log" 2>&1 || st="exit-$?"
     [ "$st" = ok ] || { echo "  --- $c $s $t run $r failed ($st), last lines of $log:"; tail -n 5 "$log"; }
-    record "$c" "$s" "$t" "$r" "$st" "$tf" "$rf"
+    record "$c" "$s" "$t" "$r" "$st" "$tf" "$rf" "$c0"
     [ "$st" = ok ]
 }
 
@@ -266,7 +278,7 @@ s5_sw() { timeout 600 "$S5CMD" --endpoint-url "$SW" "$@"; }
 remove() { s5_sw rm "s3://$BUCKET/$1*" >/dev/null 2>&1 || true; }
 verify_fail() {
     echo "  !!! verification failed: $*"
-    printf 'verify\t-\t-\t-\t-\t-\t-\t-\t%s\n' "${*// /_}" >>"$RAW"
+    printf 'verify\t-\t-\t-\t-\t-\t-\t-\t%s\t-\n' "${*// /_}" >>"$RAW"
     FAILS=$((FAILS + 1))
 }
 
@@ -357,7 +369,7 @@ startup() { # TOOL RUNS CMD...
         t1=$(date +%s%N)
         ms=$(python3 -c "print('%.3f' % (($t1 - $t0) / 1e6 / $n))")
     fi
-    printf 'startup\tstartup\t%s\t1\t%s\t-\t-\t-\tok\n' "$t" "$(python3 -c "print($ms / 1000)")" >>"$RAW"
+    printf 'startup\tstartup\t%s\t1\t%s\t-\t-\t-\tok\t-\n' "$t" "$(python3 -c "print($ms / 1000)")" >>"$RAW"
     echo "  $t: $ms ms (median of $n)"
 }
 startup s3up "$STARTUP_RUNS" "$S3UP" --version
@@ -385,7 +397,7 @@ done
 # ---------------------------------------------------------------------------------------------
 say "results"
 {
-    echo "date: $(date -u +%Y-%m-%dT%H:%MZ); s3up $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted changes)')"
+    echo "date: $(date -u +%Y-%m-%dT%H:%MZ); s3up $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src test-server Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ uncommitted changes)')"
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(free -g | awk '/^Mem:/{print $2}') GiB, Linux $(uname -r)"
     echo "load average (1, 5, 15 min) before the runs: $LOAD_START; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise to wall times)"
     echo "runs: $RUNS$([ "$QUICK" = 1 ] && echo ' (quick mode)'); data: ${BIG_MIB} MiB file, $SMALL_N × $SMALL_KIB KiB, tree of $TREE_FILES files / $((TREE_BYTES / 1048576)) MiB"

@@ -13,7 +13,7 @@
                                                OUTDIR/ratios.svg; the markdown on stdout; exit 0
 
 RAW is a tab-separated file written by bench.sh, one line per measured run:
-    case  server  tool  run  wall_s  user_s  sys_s  rss_kib  status
+    case  server  tool  run  wall_s  user_s  sys_s  rss_kib  status  server_cpu_s
 (case startup: wall_s is the median start-up time in seconds, CPU and RSS are "-").
 Only the standard library is used.
 """
@@ -209,18 +209,23 @@ def load(raw):
     with open(raw) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            if len(parts) != 9 or parts[0] == "case":
+            if len(parts) == 9:
+                parts.append("-")
+            if len(parts) != 10 or parts[0] == "case":
                 continue
-            case, server, tool, run, wall, user, sys_, rss, status = parts
+            case, server, tool, run, wall, user, sys_, rss, status, scpu = parts
             if status != "ok":
                 fails.append((case, server, tool, run, status))
                 continue
-            d = rows.setdefault((case, server, tool), {"wall": [], "cpu": [], "rss": []})
+            d = rows.setdefault((case, server, tool),
+                                {"wall": [], "cpu": [], "rss": [], "scpu": []})
             d["wall"].append(float(wall))
             if user != "-":
                 d["cpu"].append(float(user) + float(sys_))
             if rss != "-":
                 d["rss"].append(int(rss) / 1024.0)
+            if scpu != "-":
+                d["scpu"].append(float(scpu))
     med = {}
     for key, d in rows.items():
         med[key] = {m: (statistics.median(v) if v else None) for m, v in d.items()}
@@ -256,10 +261,12 @@ def cmd_report(raw, outdir, meta=None):
         w("")
     w("Medians over the runs (n). CPU = client user+sys; peak RSS = the client process "
       "(for `tar | zstd | TOOL` pipelines: wall and CPU of the whole pipeline, RSS of TOOL; "
-      "start-up: hyperfine median, ms).")
+      "start-up: hyperfine median, ms). Server CPU = what the server process used during the "
+      "run (SeaweedFS, or the embedded server with --discard): when client + server CPU is near "
+      "2 cores × wall, the machine, not the client, bounds the wall time.")
     w("")
-    w("| case | tool | server | n | wall s | CPU s | peak RSS MiB |")
-    w("|---|---|---|---|---|---|---|")
+    w("| case | tool | server | n | wall s | CPU s | peak RSS MiB | server CPU s |")
+    w("|---|---|---|---|---|---|---|---|")
     for case, title in CASES:
         for server in ["seaweedfs", "discard"]:
             for tool in ["s3up"] + PEERS:
@@ -268,11 +275,11 @@ def cmd_report(raw, outdir, meta=None):
                     continue
                 label = md(LABEL.get((case, tool), tool))
                 if case == "startup":
-                    w(f"| {title} | {label} | – | {m['n']} | {m['wall'] * 1000:.1f} ms | – | – |")
+                    w(f"| {title} | {label} | – | {m['n']} | {m['wall'] * 1000:.1f} ms | – | – | – |")
                 else:
                     srv = "SeaweedFS" if server == "seaweedfs" else "s3up serve --discard"
                     w(f"| {title} | {label} | {srv} | {m['n']} | {fmt(m['wall'])} | "
-                      f"{fmt(m['cpu'])} | {fmt(m['rss'], 1)} |")
+                      f"{fmt(m['cpu'])} | {fmt(m['rss'], 1)} | {fmt(m['scpu'])} |")
     w("")
 
     # ratios s3up ÷ best peer, per case and metric (SeaweedFS, same run)
