@@ -1,9 +1,8 @@
-//! Additional checksums S3 stores with an object: CRC32, CRC32C, CRC64NVME (via `crc-fast`, on
-//! the CPU's carry-less multiply instructions) and SHA-256. Values are base64 of the big-endian
+//! Additional checksums S3 stores with an object: CRC32 (`crc32fast`), CRC32C (`crc32c`, on
+//! SSE4.2), CRC64NVME (`crc64fast-nvme`, on carry-less multiply) and SHA-256. Values are base64 of the big-endian
 //! digest, as S3 sends them in `x-amz-checksum-*` headers and `<Checksum*>` elements.
 
 use base64::Engine;
-use crc_fast::{CrcAlgorithm, Digest};
 
 use crate::sigv4::Sha256;
 
@@ -63,35 +62,47 @@ impl ChecksumAlgorithm {
 /// A running checksum.
 #[derive(Clone)]
 pub enum Hasher {
-    Crc(ChecksumAlgorithm, Digest),
+    Crc32(crc32fast::Hasher),
+    Crc32c(u32),
+    Crc64Nvme(crc64fast_nvme::Digest),
     Sha256(Sha256),
 }
 
 impl Hasher {
     pub fn new(algorithm: ChecksumAlgorithm) -> Self {
-        let crc = |a| Self::Crc(algorithm, Digest::new(a));
         match algorithm {
-            ChecksumAlgorithm::Crc32 => crc(CrcAlgorithm::Crc32IsoHdlc),
-            ChecksumAlgorithm::Crc32c => crc(CrcAlgorithm::Crc32Iscsi),
-            ChecksumAlgorithm::Crc64Nvme => crc(CrcAlgorithm::Crc64Nvme),
+            ChecksumAlgorithm::Crc32 => Self::Crc32(crc32fast::Hasher::new()),
+            ChecksumAlgorithm::Crc32c => Self::Crc32c(0),
+            ChecksumAlgorithm::Crc64Nvme => Self::Crc64Nvme(crc64fast_nvme::Digest::new()),
             ChecksumAlgorithm::Sha256 => Self::Sha256(Sha256::new()),
         }
     }
 
     pub fn update(&mut self, data: &[u8]) {
         match self {
-            Self::Crc(_, d) => d.update(data),
+            Self::Crc32(h) => h.update(data),
+            Self::Crc32c(crc) => *crc = crc32c::crc32c_append(*crc, data),
+            Self::Crc64Nvme(d) => d.write(data),
             Self::Sha256(s) => s.update(data),
+        }
+    }
+
+    fn algorithm(&self) -> ChecksumAlgorithm {
+        match self {
+            Self::Crc32(_) => ChecksumAlgorithm::Crc32,
+            Self::Crc32c(_) => ChecksumAlgorithm::Crc32c,
+            Self::Crc64Nvme(_) => ChecksumAlgorithm::Crc64Nvme,
+            Self::Sha256(_) => ChecksumAlgorithm::Sha256,
         }
     }
 
     /// The base64 value S3 uses.
     pub fn finish_base64(&self) -> String {
-        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-        match self {
-            Self::Crc(ChecksumAlgorithm::Crc64Nvme, d) => b64(&d.finalize().to_be_bytes()),
-            Self::Crc(_, d) => b64(&(d.finalize() as u32).to_be_bytes()),
-            Self::Sha256(s) => b64(&s.clone().finish()),
+        match (self, self.crc_value()) {
+            (Self::Sha256(s), _) => {
+                base64::engine::general_purpose::STANDARD.encode(s.clone().finish())
+            }
+            (_, value) => crc_base64(self.algorithm(), value.unwrap_or(0)),
         }
     }
 
@@ -99,7 +110,9 @@ impl Hasher {
     /// SHA-256, which does not combine.
     pub fn crc_value(&self) -> Option<u64> {
         match self {
-            Self::Crc(_, d) => Some(d.finalize()),
+            Self::Crc32(h) => Some(u64::from(h.clone().finalize())),
+            Self::Crc32c(crc) => Some(u64::from(*crc)),
+            Self::Crc64Nvme(d) => Some(d.sum64()),
             Self::Sha256(_) => None,
         }
     }
@@ -111,19 +124,79 @@ impl Hasher {
     }
 }
 
-fn crc_algorithm(algorithm: ChecksumAlgorithm) -> Option<CrcAlgorithm> {
-    match algorithm {
-        ChecksumAlgorithm::Crc32 => Some(CrcAlgorithm::Crc32IsoHdlc),
-        ChecksumAlgorithm::Crc32c => Some(CrcAlgorithm::Crc32Iscsi),
-        ChecksumAlgorithm::Crc64Nvme => Some(CrcAlgorithm::Crc64Nvme),
-        ChecksumAlgorithm::Sha256 => None,
-    }
-}
-
 /// The CRC of `a` followed by `b` (`len_b` bytes) from the CRCs of each: the full-object CRC
 /// from part CRCs computed in parallel. `None` for SHA-256.
 pub fn combine_crc(algorithm: ChecksumAlgorithm, a: u64, b: u64, len_b: u64) -> Option<u64> {
-    crc_algorithm(algorithm).map(|alg| crc_fast::checksum_combine(alg, a, b, len_b))
+    // The reflected polynomials (init and final xor all ones, as S3's CRCs are).
+    let (poly, width) = match algorithm {
+        ChecksumAlgorithm::Crc32 => (0xEDB8_8320, 32),
+        ChecksumAlgorithm::Crc32c => (0x82F6_3B78, 32),
+        ChecksumAlgorithm::Crc64Nvme => (0x9A6C_9329_AC4B_C9B5, 64),
+        ChecksumAlgorithm::Sha256 => return None,
+    };
+    Some(crc_shift::combine(poly, width, a, b, len_b))
+}
+
+/// zlib's `crc32_combine` method, for any reflected CRC up to 64 bits: appending `len` zero
+/// bytes to a message is a linear operator on the CRC register, a 0/1 matrix squared up in
+/// powers of two.
+mod crc_shift {
+    type Matrix = [u64; 64];
+
+    fn times(m: &Matrix, mut v: u64) -> u64 {
+        let mut sum = 0;
+        let mut i = 0;
+        while v != 0 {
+            if v & 1 == 1 {
+                sum ^= m[i];
+            }
+            v >>= 1;
+            i += 1;
+        }
+        sum
+    }
+
+    fn square(m: &Matrix, width: usize) -> Matrix {
+        let mut out = [0; 64];
+        for (n, row) in out.iter_mut().enumerate().take(width) {
+            *row = times(m, m[n]);
+        }
+        out
+    }
+
+    pub fn combine(poly: u64, width: usize, crc1: u64, crc2: u64, mut len: u64) -> u64 {
+        if len == 0 {
+            return crc1;
+        }
+        // The operator for one zero bit, then two, four: squared to one zero byte (8 bits).
+        let mut odd: Matrix = [0; 64];
+        odd[0] = poly;
+        for (n, row) in odd.iter_mut().enumerate().take(width).skip(1) {
+            *row = 1u64 << (n - 1);
+        }
+        let mut even = square(&odd, width); // 2 zero bits
+        odd = square(&even, width); // 4 zero bits
+        let mut crc = crc1;
+        loop {
+            even = square(&odd, width); // first pass: 8 bits = one zero byte
+            if len & 1 == 1 {
+                crc = times(&even, crc);
+            }
+            len >>= 1;
+            if len == 0 {
+                break;
+            }
+            odd = square(&even, width);
+            if len & 1 == 1 {
+                crc = times(&odd, crc);
+            }
+            len >>= 1;
+            if len == 0 {
+                break;
+            }
+        }
+        crc ^ crc2
+    }
 }
 
 /// The base64 form S3 uses of a CRC value.
@@ -147,14 +220,20 @@ mod tests {
             ChecksumAlgorithm::Crc32c,
             ChecksumAlgorithm::Crc64Nvme,
         ] {
-            let (x, y) = data.split_at(37_000);
             let crc = |d: &[u8]| {
                 let mut h = Hasher::new(a);
                 h.update(d);
                 h.crc_value().expect("crc")
             };
-            let combined = combine_crc(a, crc(x), crc(y), y.len() as u64).expect("combine");
-            assert_eq!(crc_base64(a, combined), Hasher::of(a, &data), "{a:?}");
+            for at in [0, 1, 7, 37_000, 65_536, 99_999, 100_000] {
+                let (x, y) = data.split_at(at);
+                let combined = combine_crc(a, crc(x), crc(y), y.len() as u64).expect("combine");
+                assert_eq!(
+                    crc_base64(a, combined),
+                    Hasher::of(a, &data),
+                    "{a:?} split at {at}"
+                );
+            }
         }
     }
 
