@@ -65,7 +65,8 @@ pub enum Hasher {
     Crc32(crc32fast::Hasher),
     Crc32c(u32),
     Crc64Nvme(crc64fast_nvme::Digest),
-    Sha256(Sha256),
+    // Boxed: ring's context is several times larger than the CRC states.
+    Sha256(Box<Sha256>),
 }
 
 impl Hasher {
@@ -74,7 +75,7 @@ impl Hasher {
             ChecksumAlgorithm::Crc32 => Self::Crc32(crc32fast::Hasher::new()),
             ChecksumAlgorithm::Crc32c => Self::Crc32c(0),
             ChecksumAlgorithm::Crc64Nvme => Self::Crc64Nvme(crc64fast_nvme::Digest::new()),
-            ChecksumAlgorithm::Sha256 => Self::Sha256(Sha256::new()),
+            ChecksumAlgorithm::Sha256 => Self::Sha256(Box::new(Sha256::new())),
         }
     }
 
