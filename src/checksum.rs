@@ -75,7 +75,7 @@ impl Hasher {
             ChecksumAlgorithm::Crc32 => Self::Crc32(crc32fast::Hasher::new()),
             ChecksumAlgorithm::Crc32c => Self::Crc32c(0),
             ChecksumAlgorithm::Crc64Nvme => Self::Crc64Nvme(crc64fast_nvme::Digest::new()),
-            ChecksumAlgorithm::Sha256 => Self::Sha256(Box::new(Sha256::new())),
+            ChecksumAlgorithm::Sha256 => Self::Sha256(Box::default()),
         }
     }
 
