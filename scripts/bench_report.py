@@ -230,6 +230,7 @@ def load(raw):
     for key, d in rows.items():
         med[key] = {m: (statistics.median(v) if v else None) for m, v in d.items()}
         med[key]["n"] = len(d["wall"])
+        med[key]["wall_range"] = (min(d["wall"]), max(d["wall"])) if d["wall"] else None
     return med, fails
 
 
@@ -265,7 +266,7 @@ def cmd_report(raw, outdir, meta=None):
       "run (SeaweedFS, or the embedded server with --discard): when client + server CPU is near "
       "2 cores × wall, the machine, not the client, bounds the wall time.")
     w("")
-    w("| case | tool | server | n | wall s | CPU s | peak RSS MiB | server CPU s |")
+    w("| case | tool | server | n | wall s (min–max) | CPU s | peak RSS MiB | server CPU s |")
     w("|---|---|---|---|---|---|---|---|")
     for case, title in CASES:
         for server in ["seaweedfs", "discard"]:
@@ -278,7 +279,9 @@ def cmd_report(raw, outdir, meta=None):
                     w(f"| {title} | {label} | – | {m['n']} | {m['wall'] * 1000:.1f} ms | – | – | – |")
                 else:
                     srv = "SeaweedFS" if server == "seaweedfs" else "s3up serve --discard"
-                    w(f"| {title} | {label} | {srv} | {m['n']} | {fmt(m['wall'])} | "
+                    lo_hi = m["wall_range"]
+                    spread = f" ({lo_hi[0]:.2f}–{lo_hi[1]:.2f})" if lo_hi and m["n"] > 1 else ""
+                    w(f"| {title} | {label} | {srv} | {m['n']} | {fmt(m['wall'])}{spread} | "
                       f"{fmt(m['cpu'])} | {fmt(m['rss'], 1)} | {fmt(m['scpu'])} |")
     w("")
 
