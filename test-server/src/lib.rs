@@ -49,6 +49,8 @@ mod conn_io;
 mod facts;
 mod faults;
 mod front;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gate;
 mod host;
 mod log_body;
