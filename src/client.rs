@@ -18,6 +18,9 @@ use crate::s3::xml;
 use crate::sigv4::{sha256_hex, PayloadHash, Request, Scope, Signer, SigningTime};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
+/// Bodies from this size on are sent with `Expect: 100-continue` (botocore's threshold).
+const EXPECT_CONTINUE_FROM: u64 = 1024 * 1024;
+
 /// Retry and signing policy of a client.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -252,6 +255,13 @@ impl Client {
             signed.string_to_sign
         );
         headers.extend(signed.headers);
+        // Like botocore: for large bodies, ask before sending. A server that refuses the request
+        // up front (wrong region, bad signature) answers and closes instead of reading the
+        // body; without this the client only sees a broken pipe and never the answer.
+        let body_len = req.file_body.map_or(req.body.len() as u64, |r| r.len);
+        if body_len >= EXPECT_CONTINUE_FROM {
+            headers.push(("expect".to_owned(), "100-continue".to_owned()));
+        }
         let mut url = endpoint.base_url(&loc.host);
         url.push_str(&signed.wire_path);
         if !signed.wire_query.is_empty() {

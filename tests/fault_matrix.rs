@@ -309,3 +309,36 @@ fn an_abort_that_fails_too_names_the_upload_id_and_the_cleanup_command() {
         "{err}"
     );
 }
+
+/// The server refuses a wrong-region PUT before reading its body (as S3 does); the client must
+/// still read that answer (not just see a broken pipe) and follow the region.
+#[test]
+fn a_large_single_put_to_a_bucket_in_another_region_is_followed() {
+    for mode in [WrongRegion::Redirect, WrongRegion::Malformed] {
+        let server = util::server_with(|c| {
+            c.region = "eu-west-1".into();
+            c.wrong_region = Some(mode);
+        });
+        let dir = tempfile::tempdir().expect("tmp");
+        let bytes = data(4 * MIB + 17, 3);
+        let file = write_file(dir.path(), "single.bin", &bytes);
+        let out = util::s3up(
+            &server,
+            &[
+                "cp",
+                file.to_str().expect("f"),
+                "s3://bucket/single.bin",
+                "--region",
+                "us-east-1",
+                "--retries",
+                "0",
+            ],
+        );
+        assert!(out.status.success(), "{mode:?}: {}", text(&out));
+        assert_eq!(
+            server.object_bytes(BUCKET, "single.bin"),
+            Some(bytes),
+            "{mode:?}"
+        );
+    }
+}
