@@ -181,6 +181,25 @@ impl Client {
         req: &S3Request,
         payload: &PayloadHash,
     ) -> Result<Response, Error> {
+        self.send_attempts(req, payload, self.options.max_attempts)
+    }
+
+    /// Like [`send`](Self::send) with at least `min_attempts` attempts, whatever `--retries`
+    /// says: for cleanup (AbortMultipartUpload), which must not give up after one 503.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub fn send_cleanup(&self, req: &S3Request, min_attempts: u32) -> Result<Response, Error> {
+        let payload = PayloadHash::Sha256Hex(sha256_hex(req.body));
+        self.send_attempts(req, &payload, self.options.max_attempts.max(min_attempts))
+    }
+
+    fn send_attempts(
+        &self,
+        req: &S3Request,
+        payload: &PayloadHash,
+        max_attempts: u32,
+    ) -> Result<Response, Error> {
         let mut attempt = 0u32;
         let mut corrections = 0u32;
         loop {
@@ -200,7 +219,7 @@ impl Client {
                 Err(Error::Transport { source, .. }) => source.is_retryable(),
                 Err(_) => false,
             };
-            if !retry || attempt >= self.options.max_attempts {
+            if !retry || attempt >= max_attempts {
                 return match outcome {
                     Ok(resp) => Err(s3_error(req.operation, &resp)),
                     Err(e) => Err(e),
@@ -214,7 +233,7 @@ impl Client {
                 req.key,
                 delay.as_millis(),
                 attempt + 1,
-                self.options.max_attempts,
+                max_attempts,
                 match &outcome {
                     Ok(resp) => s3_error(req.operation, resp).to_string(),
                     Err(e) => e.to_string(),
@@ -321,7 +340,8 @@ impl Client {
                     .map(str::to_owned)
                     .or(body.region);
                 match region {
-                    Some(r) if r != self.region() => {
+                    // The name becomes part of a host name: accept only what regions look like.
+                    Some(r) if r != self.region() && is_region_name(&r) => {
                         log::warn!(
                             "bucket {} is in region {r}, not {}: following it",
                             req.bucket,
@@ -347,6 +367,13 @@ impl Client {
             _ => Correction::None,
         }
     }
+}
+
+fn is_region_name(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 32
+        && r.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 enum Correction {

@@ -342,3 +342,30 @@ fn a_large_single_put_to_a_bucket_in_another_region_is_followed() {
         );
     }
 }
+
+#[test]
+fn the_abort_is_retried_even_with_retries_0() {
+    let src = source();
+    let server = faulty(
+        &[
+            "internal-error@REST.PUT.PART:first=1000",
+            "slowdown@REST.DELETE.UPLOAD:first=2",
+        ],
+        |_| {},
+    );
+    let out = util::s3up(
+        &server,
+        &[
+            "cp",
+            src.file.to_str().expect("f"),
+            "s3://bucket/r0.bin",
+            "--part-size",
+            "5MiB",
+            "--retries",
+            "0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_no_pending_uploads(&server);
+    assert_eq!(server.object_bytes(BUCKET, "r0.bin"), None);
+}

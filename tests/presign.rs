@@ -71,3 +71,20 @@ fn presign_rejects_bad_expiry_and_method() {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     }
 }
+
+#[test]
+fn a_key_that_is_only_a_prefix_is_no_such_key() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = util::write_file(dir.path(), "b.txt", b"inside");
+    let out = s3up(
+        &server,
+        &["cp", file.to_str().expect("f"), "s3://bucket/pre/b.txt"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = s3up(&server, &["presign", "s3://bucket/pre"]);
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let (status, body) = get(&url);
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("NoSuchKey"));
+}

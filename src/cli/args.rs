@@ -333,6 +333,7 @@ command! {
 }
 
 /// run the whole flow offline against the embedded S3 server (no credentials needed)
+#[cfg(feature = "server")]
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "demo")]
 pub struct DemoArgs {}

@@ -87,7 +87,7 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
     });
     let queue = Mutex::new(small.into_iter());
     std::thread::scope(|s| {
-        for _ in 0..opts.concurrency.max(1) {
+        for _ in 0..small_file_workers(opts.concurrency) {
             s.spawn(|| loop {
                 let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
                 match next {
@@ -107,6 +107,12 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
         return Ok(code);
     }
     Ok(u8::from(run.failures.load(Ordering::SeqCst) > 0))
+}
+
+/// Small files are one request each, cheap in memory (sent from the file) and bound by round
+/// trips, so more of them run at once than parts of a large file (16 at the default 4).
+fn small_file_workers(concurrency: usize) -> usize {
+    concurrency.saturating_mul(4).clamp(1, 64)
 }
 
 /// Shared state of one `cp` run.

@@ -69,7 +69,8 @@ pub fn parse_time(text: &str) -> Option<SystemTime> {
         (m, 0)
     } else {
         let at = t.len().checked_sub(6)?;
-        let (m, off) = t.split_at(at);
+        // Not split_at: `at` may fall inside a multi-byte character of untrusted input.
+        let (m, off) = t.split_at_checked(at)?;
         let sign = match off.as_bytes().first()? {
             b'+' => 1,
             b'-' => -1,
@@ -144,5 +145,12 @@ mod tests {
             let e = parse_json(doc, TokenField::SessionToken).expect_err("fails");
             assert!(!e.contains("sekrit"), "{e}");
         }
+    }
+
+    #[test]
+    fn times_with_multibyte_characters_are_refused_not_a_panic() {
+        // Found by the credential_answers fuzz target.
+        assert_eq!(parse_time("aé12345"), None);
+        assert_eq!(parse_time("2026-11-29T03:22:31é:00"), None);
     }
 }

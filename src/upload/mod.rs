@@ -219,7 +219,10 @@ pub fn upload(
     let mut report = if (first.len() as u64) < threshold {
         put_single(client, target, Payload::Bytes(&first), opts, control)?
     } else {
-        let mut input = std::io::Cursor::new(first).chain(reader);
+        let mut input = Prefixed {
+            first: Some(std::io::Cursor::new(first)),
+            rest: reader,
+        };
         let source = multipart::Source::Stream(&mut input);
         multipart::upload(client, target, source, part_plan, size, opts, control)?
     };
@@ -287,6 +290,27 @@ pub fn hash_range(range: FileRange, mut f: impl FnMut(&[u8])) -> std::io::Result
         at += n as u64;
     }
     Ok(())
+}
+
+/// The bytes read ahead to choose single vs multipart, then the rest of the stream. Unlike
+/// `Read::chain`, the read-ahead buffer is freed as soon as it is consumed instead of living
+/// as long as the stream (a whole threshold of memory, 8 MiB by default).
+struct Prefixed<'a> {
+    first: Option<std::io::Cursor<Vec<u8>>>,
+    rest: &'a mut (dyn Read + Send),
+}
+
+impl Read for Prefixed<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(first) = self.first.as_mut() {
+            let n = first.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            self.first = None;
+        }
+        self.rest.read(buf)
+    }
 }
 
 /// Reads until `buf` holds `limit` bytes or the reader ends.

@@ -125,10 +125,13 @@ fn create(
     Ok((id, algorithm))
 }
 
+/// Cleanup is retried even under `--retries 0`: one 503 must not leave parts behind.
+const ABORT_MIN_ATTEMPTS: u32 = 4;
+
 /// Aborts, retried by the client; if that fails too, says how to clean up by hand.
 pub(crate) fn abort(client: &Client, target: &Target, upload_id: &str) {
     let req = ops::abort_multipart_upload(&target.bucket, &target.key, upload_id);
-    match client.send(&req) {
+    match client.send_cleanup(&req, ABORT_MIN_ATTEMPTS) {
         Ok(_) => log::info!("aborted multipart upload of s3://{}/{}", target.bucket, target.key),
         Err(Error::S3 { code, .. }) if code == "NoSuchUpload" => {}
         Err(e) => eprintln!(

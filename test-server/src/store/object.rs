@@ -280,12 +280,23 @@ fn reported(
     }
 }
 
+/// A key that is only a `/`-prefix of other keys is a directory here; S3 has no such object.
+fn not_a_directory(path: &std::path::Path) -> S3Result<()> {
+    if path.is_dir() {
+        return Err(errors::err(
+            s3s::S3ErrorCode::NoSuchKey,
+            "The specified key does not exist.",
+        ));
+    }
+    Ok(())
+}
+
 pub(super) async fn get_object(
     store: &Store,
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
     store.require_bucket(&req.input.bucket)?;
-    store.object_path(&req.input.bucket, &req.input.key)?;
+    not_a_directory(&store.object_path(&req.input.bucket, &req.input.key)?)?;
     let whole = req.input.range.is_none() && req.input.part_number.is_none();
     let enabled = whole && mode_enabled(req.input.checksum_mode.as_ref());
     let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
@@ -306,7 +317,7 @@ pub(super) async fn head_object(
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
     store.require_bucket(&req.input.bucket)?;
-    store.object_path(&req.input.bucket, &req.input.key)?;
+    not_a_directory(&store.object_path(&req.input.bucket, &req.input.key)?)?;
     let whole = req.input.range.is_none() && req.input.part_number.is_none();
     let enabled = whole && mode_enabled(req.input.checksum_mode.as_ref());
     let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
