@@ -291,46 +291,41 @@ fn not_a_directory(path: &std::path::Path) -> S3Result<()> {
     Ok(())
 }
 
+/// GetObject and HeadObject differ only in their types: read through s3s-fs, then report the
+/// checksums this server stored (whole-object reads with checksum mode enabled).
+macro_rules! read_with_checksums {
+    ($store:expr, $req:expr, $method:ident) => {{
+        let (store, req) = ($store, $req);
+        store.require_bucket(&req.input.bucket)?;
+        not_a_directory(&store.object_path(&req.input.bucket, &req.input.key)?)?;
+        let whole = req.input.range.is_none() && req.input.part_number.is_none();
+        let enabled = whole && mode_enabled(req.input.checksum_mode.as_ref());
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let mut resp = store.fs.$method(req).await?;
+        let (f, ty) = reported(store, &bucket, &key, enabled);
+        let out = &mut resp.output;
+        (
+            out.checksum_crc32,
+            out.checksum_crc32c,
+            out.checksum_crc64nvme,
+        ) = (f.crc32, f.crc32c, f.crc64nvme);
+        (out.checksum_sha1, out.checksum_sha256, out.checksum_type) = (f.sha1, f.sha256, ty);
+        Ok(resp)
+    }};
+}
+
 pub(super) async fn get_object(
     store: &Store,
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
-    store.require_bucket(&req.input.bucket)?;
-    not_a_directory(&store.object_path(&req.input.bucket, &req.input.key)?)?;
-    let whole = req.input.range.is_none() && req.input.part_number.is_none();
-    let enabled = whole && mode_enabled(req.input.checksum_mode.as_ref());
-    let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-    let mut resp = store.fs.get_object(req).await?;
-    let (f, ty) = reported(store, &bucket, &key, enabled);
-    let out = &mut resp.output;
-    (
-        out.checksum_crc32,
-        out.checksum_crc32c,
-        out.checksum_crc64nvme,
-    ) = (f.crc32, f.crc32c, f.crc64nvme);
-    (out.checksum_sha1, out.checksum_sha256, out.checksum_type) = (f.sha1, f.sha256, ty);
-    Ok(resp)
+    read_with_checksums!(store, req, get_object)
 }
 
 pub(super) async fn head_object(
     store: &Store,
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
-    store.require_bucket(&req.input.bucket)?;
-    not_a_directory(&store.object_path(&req.input.bucket, &req.input.key)?)?;
-    let whole = req.input.range.is_none() && req.input.part_number.is_none();
-    let enabled = whole && mode_enabled(req.input.checksum_mode.as_ref());
-    let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-    let mut resp = store.fs.head_object(req).await?;
-    let (f, ty) = reported(store, &bucket, &key, enabled);
-    let out = &mut resp.output;
-    (
-        out.checksum_crc32,
-        out.checksum_crc32c,
-        out.checksum_crc64nvme,
-    ) = (f.crc32, f.crc32c, f.crc64nvme);
-    (out.checksum_sha1, out.checksum_sha256, out.checksum_type) = (f.sha1, f.sha256, ty);
-    Ok(resp)
+    read_with_checksums!(store, req, head_object)
 }
 
 pub(super) async fn delete_object(
