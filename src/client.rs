@@ -153,12 +153,12 @@ impl Client {
             PayloadHash::Unsigned
         } else if let Some(range) = req.file_body {
             let mut h = crate::sigv4::Sha256::new();
-            crate::upload::hash_range(range, |chunk| h.update(chunk)).map_err(|source| {
-                Error::Source {
+            range
+                .for_each_chunk(|chunk| h.update(chunk))
+                .map_err(|source| Error::Source {
                     path: "input file".into(),
                     source,
-                }
-            })?;
+                })?;
             PayloadHash::Sha256Hex(h.finish_hex())
         } else {
             PayloadHash::Sha256Hex(sha256_hex(req.body))

@@ -250,6 +250,23 @@ impl FileRange<'_> {
         use std::os::unix::fs::FileExt;
         self.file.read_exact_at(buf, self.offset + at)
     }
+
+    /// Feeds every byte of the range to `f`, in chunks (a bounded buffer, positioned reads).
+    ///
+    /// # Errors
+    /// The read error (also when the file became shorter).
+    pub fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
+        const CHUNK: u64 = 256 * 1024;
+        let mut buf = vec![0u8; usize::try_from(CHUNK.min(self.len)).unwrap_or(0)];
+        let mut at = 0;
+        while at < self.len {
+            let n = usize::try_from(CHUNK.min(self.len - at)).unwrap_or(0);
+            self.read_exact_at(at, &mut buf[..n])?;
+            f(&buf[..n]);
+            at += n as u64;
+        }
+        Ok(())
+    }
 }
 
 struct RangeReader<'a> {

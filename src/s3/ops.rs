@@ -138,20 +138,6 @@ pub fn upload_part<'a>(
     r
 }
 
-/// UploadPart with its body read from a file range.
-pub fn upload_part_range<'a>(
-    bucket: &'a str,
-    key: &'a str,
-    upload_id: &str,
-    part_number: u32,
-    checksum: Option<(ChecksumAlgorithm, &str)>,
-    range: FileRange<'a>,
-) -> S3Request<'a> {
-    let mut r = upload_part(bucket, key, upload_id, part_number, checksum, &[]);
-    r.file_body = Some(range);
-    r
-}
-
 /// A part as CompleteMultipartUpload lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletedPart {

@@ -156,17 +156,52 @@ impl Payload<'_> {
     }
 
     /// Feeds every byte to `f`, in chunks.
-    pub(crate) fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) -> Result<(), Error> {
+    fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) -> Result<(), Error> {
         match self {
             Self::Bytes(b) => {
                 b.chunks(256 * 1024).for_each(f);
                 Ok(())
             }
-            Self::Range(r) => hash_range(*r, &mut f).map_err(|source| Error::Source {
+            Self::Range(r) => r.for_each_chunk(&mut f).map_err(|source| Error::Source {
                 path: "input file".into(),
                 source,
             }),
         }
+    }
+
+    /// The payload hash for the signature (SHA-256, when the client signs payloads) and the
+    /// additional checksum, computed in one pass over the body.
+    pub(crate) fn digest(
+        &self,
+        client: &Client,
+        algorithm: Option<ChecksumAlgorithm>,
+    ) -> Result<(PayloadHash, Option<Hasher>), Error> {
+        let mut sha = client.signs_payloads().then(crate::sigv4::Sha256::new);
+        let mut checksum = algorithm.map(Hasher::new);
+        self.for_each_chunk(|chunk| {
+            if let Some(h) = sha.as_mut() {
+                h.update(chunk);
+            }
+            if let Some(h) = checksum.as_mut() {
+                h.update(chunk);
+            }
+        })?;
+        let payload = sha.map_or(PayloadHash::Unsigned, |h| {
+            PayloadHash::Sha256Hex(h.finish_hex())
+        });
+        Ok((payload, checksum))
+    }
+
+    /// Puts this body on a request built without one.
+    pub(crate) fn attach<'r>(&self, mut req: ops::S3Request<'r>) -> ops::S3Request<'r>
+    where
+        Self: 'r,
+    {
+        match *self {
+            Self::Bytes(b) => req.body = b,
+            Self::Range(r) => req.file_body = Some(r),
+        }
+        req
     }
 }
 
@@ -275,23 +310,6 @@ pub fn upload_file(
     Ok(report)
 }
 
-/// Feeds every byte of a file range to `f`, in chunks (a bounded buffer, positioned reads).
-///
-/// # Errors
-/// The read error (also when the file became shorter).
-pub fn hash_range(range: FileRange, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
-    const CHUNK: u64 = 256 * 1024;
-    let mut buf = vec![0u8; usize::try_from(CHUNK.min(range.len)).unwrap_or(0)];
-    let mut at = 0;
-    while at < range.len {
-        let n = usize::try_from(CHUNK.min(range.len - at)).unwrap_or(0);
-        range.read_exact_at(at, &mut buf[..n])?;
-        f(&buf[..n]);
-        at += n as u64;
-    }
-    Ok(())
-}
-
 /// The bytes read ahead to choose single vs multipart, then the rest of the stream. Unlike
 /// `Read::chain`, the read-ahead buffer is freed as soon as it is consumed instead of living
 /// as long as the stream (a whole threshold of memory, 8 MiB by default).
@@ -342,29 +360,16 @@ fn put_single(
     }
     let object = opts.object_for(target);
     let ((resp, value), algorithm) = opts.with_checksum_fallback(|algorithm| {
-        // SHA-256 for the signature and the checksum in one pass over the body.
-        let mut sha = client.signs_payloads().then(crate::sigv4::Sha256::new);
-        let mut checksum = algorithm.map(Hasher::new);
-        body.for_each_chunk(|chunk| {
-            if let Some(h) = sha.as_mut() {
-                h.update(chunk);
-            }
-            if let Some(h) = checksum.as_mut() {
-                h.update(chunk);
-            }
-        })?;
+        let (payload, checksum) = body.digest(client, algorithm)?;
         let value = checksum.as_ref().map(Hasher::finish_base64);
         let pair = algorithm.zip(value.as_deref());
-        let mut req = match body {
-            Payload::Bytes(b) => ops::put_object(&target.bucket, &target.key, &object, pair, b),
-            Payload::Range(_) => ops::put_object(&target.bucket, &target.key, &object, pair, &[]),
-        };
-        if let Payload::Range(r) = body {
-            req.file_body = Some(r);
-        }
-        let payload = sha.map_or(PayloadHash::Unsigned, |h| {
-            PayloadHash::Sha256Hex(h.finish_hex())
-        });
+        let req = body.attach(ops::put_object(
+            &target.bucket,
+            &target.key,
+            &object,
+            pair,
+            &[],
+        ));
         client
             .send_with_payload(&req, &payload)
             .map(|resp| (resp, value))

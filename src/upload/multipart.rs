@@ -15,15 +15,14 @@ use std::sync::{Mutex, PoisonError};
 use base64::Engine;
 
 use super::plan::PartPlan;
-use super::{
-    hash_range, read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport,
-};
+use super::Payload;
+use super::{read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport};
 use crate::checksum::{combine_crc, crc_base64, ChecksumAlgorithm, Hasher};
 use crate::client::{s3_error, Client};
 use crate::error::Error;
 use crate::s3::ops::{self, CompletedPart};
 use crate::s3::xml;
-use crate::sigv4::{PayloadHash, Sha256};
+
 use crate::transport::FileRange;
 
 /// Where the parts come from.
@@ -239,53 +238,23 @@ fn send_parts(
 /// Hashes the part (SHA-256 for the signature, the checksum) in one pass, then sends it.
 fn send_part(job: &Upload, number: u32, part: &Part) -> Result<SentPart, Error> {
     let client = job.client;
-    let mut sha = client.signs_payloads().then(Sha256::new);
-    let mut checksum = job.algorithm.map(Hasher::new);
-    let mut feed = |chunk: &[u8]| {
-        if let Some(h) = sha.as_mut() {
-            h.update(chunk);
-        }
-        if let Some(h) = checksum.as_mut() {
-            h.update(chunk);
-        }
-    };
-    let range = match (part, job.file) {
-        (Part::Buffer(buf), _) => {
-            for chunk in buf.chunks(256 * 1024) {
-                feed(chunk);
-            }
-            None
-        }
-        (Part::Range { offset, len }, Some(file)) => {
-            let range = FileRange {
-                file,
-                offset: *offset,
-                len: *len,
-            };
-            hash_range(range, &mut feed).map_err(|source| Error::Source {
-                path: "input file".into(),
-                source,
-            })?;
-            Some(range)
-        }
+    let body = match (part, job.file) {
+        (Part::Buffer(buf), _) => Payload::Bytes(buf),
+        (Part::Range { offset, len }, Some(file)) => Payload::Range(FileRange {
+            file,
+            offset: *offset,
+            len: *len,
+        }),
         (Part::Range { .. }, None) => {
             return Err(Error::Integrity("a file part without a file".into()))
         }
     };
+    let (payload, checksum) = body.digest(client, job.algorithm)?;
     let value = checksum.as_ref().map(Hasher::finish_base64);
     let pair = job.algorithm.zip(value.as_deref());
     let (t, id) = (job.target, job.upload_id);
-    let req = match (range, part) {
-        (Some(range), _) => ops::upload_part_range(&t.bucket, &t.key, id, number, pair, range),
-        (None, Part::Buffer(buf)) => ops::upload_part(&t.bucket, &t.key, id, number, pair, buf),
-        (None, Part::Range { .. }) => {
-            return Err(Error::Integrity("a file part without a file".into()))
-        }
-    };
+    let req = body.attach(ops::upload_part(&t.bucket, &t.key, id, number, pair, &[]));
     job.control.throttle(part.len());
-    let payload = sha.map_or(PayloadHash::Unsigned, |h| {
-        PayloadHash::Sha256Hex(h.finish_hex())
-    });
     let resp = client.send_with_payload(&req, &payload)?;
     let etag = resp
         .header("etag")
