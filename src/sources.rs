@@ -12,6 +12,9 @@ use crate::s3::addr::S3Url;
 pub struct Job {
     /// `None` for standard input.
     pub path: Option<PathBuf>,
+    /// The size when the sources were listed (for the progress total and to choose single
+    /// or multipart up front); the upload itself uses what the opened file reports.
+    pub listed_size: Option<u64>,
     /// How the source is shown in messages (as the user wrote it).
     pub display: String,
     pub key: String,
@@ -52,6 +55,7 @@ pub fn expand(
         }
         return Ok(vec![Job {
             path: None,
+            listed_size: None,
             display: "-".into(),
             key: dest.key.clone(),
         }]);
@@ -89,6 +93,7 @@ pub fn expand(
             };
             jobs.push(Job {
                 path: Some(path.to_owned()),
+                listed_size: Some(meta.len()),
                 display: src.clone(),
                 key,
             });
@@ -136,6 +141,7 @@ fn walk(
         }
         jobs.push(Job {
             path: Some(path.clone()),
+            listed_size: Some(meta.len()),
             display: path.display().to_string(),
             key: format!("{prefix}{rel}"),
         });

@@ -58,15 +58,7 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
     }
     let (session, opts, control) = transfer::prepare(&args.common(), &args.transfer())?;
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
-    let total = jobs
-        .iter()
-        .map(|j| {
-            j.path
-                .as_ref()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| m.len())
-        })
-        .sum::<Option<u64>>();
+    let total = jobs.iter().map(|j| j.listed_size).sum::<Option<u64>>();
     let _progress = Progress::start(Arc::clone(&control), total, show_progress);
     let run = Run {
         client: &session.client,
@@ -79,12 +71,9 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
     };
     // Small files go in parallel (one request each); large ones one after another, each with
     // its parts in parallel.
-    let (small, large): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| {
-        j.path
-            .as_ref()
-            .and_then(|p| std::fs::metadata(p).ok())
-            .is_some_and(|m| m.len() < opts.multipart_threshold)
-    });
+    let (small, large): (Vec<&Job>, Vec<&Job>) = jobs
+        .iter()
+        .partition(|j| j.listed_size.is_some_and(|n| n < opts.multipart_threshold));
     let queue = Mutex::new(small.into_iter());
     std::thread::scope(|s| {
         for _ in 0..small_file_workers(opts.concurrency) {
