@@ -224,6 +224,41 @@ fn complete_answering_200_with_an_error_once_is_retried() {
     survives(&["complete-error:nth=1"], |_| {}, &RETRIED);
 }
 
+/// The server completes the upload but its answer arrives after the read timeout; the retried
+/// Complete then finds no such upload. The object's size and whole-object checksum prove it
+/// is stored, so this is a success, not a false alarm.
+const LOST_COMPLETE_ANSWER: &[&str] = &["delay@REST.POST.UPLOAD:nth=1:ms=4000"];
+
+#[test]
+fn a_complete_whose_answer_is_lost_succeeds_when_the_checksum_proves_it() {
+    survives(
+        LOST_COMPLETE_ANSWER,
+        |_| {},
+        &Expect {
+            stderr_has: "the answer to CompleteMultipartUpload was lost",
+            retried: true,
+            extra: &[],
+        },
+    );
+}
+
+#[test]
+fn a_lost_complete_answer_without_a_checksum_is_reported_not_guessed() {
+    let src = source();
+    for mode in MODES {
+        let server = faulty(LOST_COMPLETE_ANSWER, |_| {});
+        let key = format!("{mode:?}.bin");
+        let out = run(&server, mode, &src, &key, &["--checksum-algorithm", "none"]);
+        assert_eq!(out.status.code(), Some(1), "{mode:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("cannot tell whether"),
+            "{mode:?}: {}",
+            text(&out)
+        );
+        assert_no_pending_uploads(&server);
+    }
+}
+
 #[test]
 fn a_server_clock_an_hour_ahead_is_corrected_with_a_warning() {
     survives(

@@ -314,7 +314,13 @@ fn complete(
         full_header,
         &body,
     );
-    let resp = send_complete(client, &req)?;
+    let resp = match send_complete(client, &req) {
+        Ok(resp) => resp,
+        Err(e) if answer_may_be_lost(&e) => {
+            return stored_despite_lost_answer(job, local, total, parts.len(), e);
+        }
+        Err(e) => return Err(e),
+    };
     let completed = ops::parse_complete(&resp.body, algorithm).map_err(Error::Integrity)?;
     let head = client.send(&ops::head_object(&target.bucket, &target.key))?;
     let stored: Option<u64> = head.header("content-length").and_then(|v| v.parse().ok());
@@ -339,6 +345,60 @@ fn complete(
         checksum: local,
         checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),
         parts: u32::try_from(parts.len()).unwrap_or(u32::MAX),
+        seconds: 0.0,
+        retries: 0,
+    })
+}
+
+/// A Complete that timed out may still have completed; its retry then finds the upload gone
+/// (`NoSuchUpload`). Neither says whether the object is stored.
+fn answer_may_be_lost(e: &Error) -> bool {
+    match e {
+        Error::Transport { .. } => true,
+        Error::S3 { code, .. } => code == "NoSuchUpload",
+        _ => false,
+    }
+}
+
+/// After a lost Complete answer: success only when the object at the key has our size and our
+/// whole-object checksum (the CRC combined from the parts, or SHA-256's composite), which no
+/// other object can show by accident. Otherwise the original error stands.
+fn stored_despite_lost_answer(
+    job: &Upload,
+    local: Option<String>,
+    total: u64,
+    parts: usize,
+    lost: Error,
+) -> Result<UploadReport, Error> {
+    let target = job.target;
+    let (Some(algorithm), Some(local)) = (job.algorithm, local) else {
+        return Err(Error::Integrity(format!(
+            "{lost}; the upload may have completed, but without a checksum s3up cannot tell whether s3://{}/{} holds what was sent: check it or upload again",
+            target.bucket, target.key
+        )));
+    };
+    let Ok(head) = job
+        .client
+        .send(&ops::head_object(&target.bucket, &target.key))
+    else {
+        return Err(lost);
+    };
+    let size: Option<u64> = head.header("content-length").and_then(|v| v.parse().ok());
+    if size != Some(total) || head.header(&algorithm.header()) != Some(local.as_str()) {
+        return Err(lost);
+    }
+    log::warn!(
+        "the answer to CompleteMultipartUpload was lost ({lost}), but s3://{}/{} holds the {total} bytes sent with the same {} checksum: the upload is complete",
+        target.bucket,
+        target.key,
+        algorithm.name()
+    );
+    Ok(UploadReport {
+        size: total,
+        etag: head.header("etag").unwrap_or_default().to_owned(),
+        checksum: Some(local),
+        checksum_algorithm: Some(algorithm.name()),
+        parts: u32::try_from(parts).unwrap_or(u32::MAX),
         seconds: 0.0,
         retries: 0,
     })
