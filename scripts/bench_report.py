@@ -6,7 +6,8 @@
     bench_report.py tree DIR MIB               a mixed tree of about MIB MiB: compressible text
                                                (log-like), incompressible blobs, many small files
     bench_report.py ports N                    a base port P with P..P+N-1 and P+10000..P+10000+N-1
-                                               free on 127.0.0.1 (SeaweedFS puts gRPC at +10000)
+                                               free on 127.0.0.1 (SeaweedFS puts gRPC at +10000),
+                                               below the kernel's ephemeral port range
     bench_report.py hyperfine JSON             median of a hyperfine --export-json file, in ms
     bench_report.py report RAW OUTDIR [--meta FILE]
                                                medians, ratios and targets -> OUTDIR/results.md,
@@ -150,11 +151,24 @@ def port_free(port):
         s.close()
 
 
+def ephemeral_low():
+    """The lowest port the kernel hands out to outgoing connections and port-0 listeners."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def cmd_ports(n):
     n = int(n)
     rng = random.Random()
+    # Below the ephemeral range, so that no connection (SeaweedFS's own, or a port-0 server
+    # started meanwhile) takes one of them before SeaweedFS binds it.
+    top = ephemeral_low() - 10000 - n
+    lo, hi = (10000, top) if top > 10100 else (20000, 50000)
     for _ in range(200):
-        base = rng.randrange(20000, 50000, 10)
+        base = rng.randrange(lo, hi, 10)
         if all(port_free(base + k) and port_free(base + 10000 + k) for k in range(n)):
             print(base)
             return
