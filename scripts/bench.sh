@@ -14,6 +14,7 @@
 #   startup  --version (hyperfine -N, median; a timed loop if hyperfine cannot be installed)
 # Server: SeaweedFS (`weed mini`, an identity file so signatures are enforced); s3up also runs
 # against `s3up serve --discard` (its client cost without the server bound).
+# Before each measured run: sync, and wait until both servers are idle (at most 10 s).
 # Measured with GNU time: wall, user+sys CPU, peak RSS; and the server's CPU seconds during the
 # run (from /proc/PID/stat), which shows when the server, not the client, bounds the wall time. For a pipeline, wall and CPU are the whole
 # pipeline's (time of a `bash -c` that runs it: its children's rusage), the RSS is the upload
@@ -222,6 +223,18 @@ server_cpu() {
     awk -v t="$CLK_TCK" '{ printf "%.2f\n", ($14 + $15) / t }' "/proc/$pid/stat" 2>/dev/null || echo 0
 }
 
+# settle: wait (10 s at most) until neither server is busy with what the previous run left
+# (SeaweedFS deletes removed objects in the background), so that no run pays for another's.
+settle() {
+    local i a0 a1 b0 b1
+    for ((i = 0; i < 40; i++)); do
+        a0=$(server_cpu seaweedfs) b0=$(server_cpu discard)
+        sleep 0.25
+        a1=$(server_cpu seaweedfs) b1=$(server_cpu discard)
+        awk -v a="$a0" -v b="$a1" -v c="$b0" -v d="$b1" 'BEGIN { exit !((b - a) + (d - c) <= 0.02) }' && return 0
+    done
+}
+
 # record CASE SERVER TOOL RUN STATUS [TIMEFILE [RSSFILE [SERVER_CPU_BEFORE]]]
 record() {
     local c=$1 s=$2 t=$3 r=$4 st=$5 tf=${6:-} rf=${7:-} c0=${8:-} wall=- user=- sys=- rss=- scpu=-
@@ -245,6 +258,7 @@ timed() {
     tf=$WORK/time.$c.$s.$t.$r
     log=$LOGS/$c.$s.$t.$r.log
     sync
+    settle
     c0=$(server_cpu "$s")
     timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$log" 2>&1 || st="exit-$?"
     [ "$st" = ok ] || { echo "  --- $c $s $t run $r failed ($st), last lines of $log:"; tail -n 5 "$log"; }
@@ -261,6 +275,7 @@ timed_pipe() {
     rf=$WORK/rss.$c.$s.$t.$r
     log=$LOGS/$c.$s.$t.$r.log
     sync
+    settle
     c0=$(server_cpu "$s")
     # shellcheck disable=SC2016 # expanded by the inner bash
     timeout -k 10 "$RUN_TIMEOUT" /usr/bin/time -f '%e %U %S %M' -o "$tf" \
