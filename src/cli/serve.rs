@@ -56,7 +56,7 @@ pub struct ServeArgs {
     /// seconds the server clock runs ahead of this machine's (negative: behind)
     #[argh(option, default = "0")]
     pub clock_offset: i64,
-    /// verify signatures and checksums but store no bytes (sparse placeholders keep sizes), to benchmark clients
+    /// verify signatures and checksums but store no bytes (sparse placeholders keep sizes; in /dev/shm, where there is one, without --root), to benchmark clients
     #[argh(switch)]
     pub discard: bool,
     /// inject a fault, KIND[@OPERATION][:nth=N|first=N|every=N|rate=P][:after=BYTES][:ms=MS]
