@@ -230,8 +230,6 @@ pub fn upload(
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
-    let started = Instant::now();
-    let retries_before = client.retries();
     let part_plan = match (size, opts.expected_size) {
         (None, Some(hint)) => {
             plan::plan(opts.part_size, Some(hint), &opts.limits).map(|p| plan::PartPlan::Growing {
@@ -245,24 +243,23 @@ pub fn upload(
     .map_err(Error::Usage)?;
     // Read up to the threshold first: a short stream becomes a single PutObject.
     let threshold = opts.multipart_threshold.max(1);
-    let mut first = Vec::new();
     let want = match size {
         Some(s) if s < threshold => s + 1,
         _ => threshold,
     };
-    read_up_to(reader, &mut first, want)?;
-    let mut report = if (first.len() as u64) < threshold {
-        put_single(client, target, Payload::Bytes(&first), opts, control)?
-    } else {
+    let report = measured(client, || {
+        let mut first = Vec::new();
+        read_up_to(reader, &mut first, want)?;
+        if (first.len() as u64) < threshold {
+            return put_single(client, target, Payload::Bytes(&first), opts, control);
+        }
         let mut input = Prefixed {
             first: Some(std::io::Cursor::new(first)),
             rest: reader,
         };
         let source = multipart::Source::Stream(&mut input);
-        multipart::upload(client, target, source, part_plan, size, opts, control)?
-    };
-    report.seconds = started.elapsed().as_secs_f64();
-    report.retries = client.retries() - retries_before;
+        multipart::upload(client, target, source, part_plan, size, opts, control)
+    })?;
     if let Some(expected) = size {
         if report.size != expected {
             return Err(Error::Integrity(format!(
@@ -288,23 +285,30 @@ pub fn upload_file(
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
+    measured(client, || {
+        if size < opts.multipart_threshold.max(1) {
+            let range = FileRange {
+                file,
+                offset: 0,
+                len: size,
+            };
+            return put_single(client, target, Payload::Range(range), opts, control);
+        }
+        let part_plan =
+            plan::plan(opts.part_size, Some(size), &opts.limits).map_err(Error::Usage)?;
+        let source = multipart::Source::File { file, size };
+        multipart::upload(client, target, source, part_plan, Some(size), opts, control)
+    })
+}
+
+/// Runs one upload and stamps its report with how long it took and how many retries it needed.
+fn measured(
+    client: &Client,
+    run: impl FnOnce() -> Result<UploadReport, Error>,
+) -> Result<UploadReport, Error> {
     let started = Instant::now();
     let retries_before = client.retries();
-    if size < opts.multipart_threshold.max(1) {
-        let range = FileRange {
-            file,
-            offset: 0,
-            len: size,
-        };
-        let mut report = put_single(client, target, Payload::Range(range), opts, control)?;
-        report.seconds = started.elapsed().as_secs_f64();
-        report.retries = client.retries() - retries_before;
-        return Ok(report);
-    }
-    let part_plan = plan::plan(opts.part_size, Some(size), &opts.limits).map_err(Error::Usage)?;
-    let source = multipart::Source::File { file, size };
-    let mut report =
-        multipart::upload(client, target, source, part_plan, Some(size), opts, control)?;
+    let mut report = run()?;
     report.seconds = started.elapsed().as_secs_f64();
     report.retries = client.retries() - retries_before;
     Ok(report)
