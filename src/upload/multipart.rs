@@ -280,8 +280,7 @@ fn send_part(job: &Upload, number: u32, part: &Part) -> Result<SentPart, Error> 
 /// or SHA-256's composite form.
 fn object_checksum(algorithm: ChecksumAlgorithm, parts: &[SentPart]) -> String {
     if algorithm == ChecksumAlgorithm::Sha256 {
-        let plain: Vec<CompletedPart> = parts.iter().map(|p| p.part.clone()).collect();
-        return composite_sha256(&plain);
+        return composite_sha256(parts);
     }
     let mut crc: Option<u64> = None;
     for p in parts {
@@ -322,8 +321,7 @@ fn complete(
         Err(e) => return Err(e),
     };
     let completed = ops::parse_complete(&resp.body, algorithm).map_err(Error::Integrity)?;
-    let head = client.send(&ops::head_object(&target.bucket, &target.key))?;
-    let stored: Option<u64> = head.header("content-length").and_then(|v| v.parse().ok());
+    let (head, stored) = head_stored_size(client, target)?;
     if stored != Some(total) {
         return Err(Error::Integrity(format!(
             "s3://{}/{}: the server stores {} bytes but {total} were sent",
@@ -339,15 +337,41 @@ fn complete(
             .or_else(|| head.header(&a.header()));
         verify_checksum(target, a, local, remote, opts)?;
     }
-    Ok(UploadReport {
-        size: total,
-        etag: completed.etag,
-        checksum: local,
+    Ok(completed_report(
+        total,
+        completed.etag,
+        local,
+        algorithm,
+        parts.len(),
+    ))
+}
+
+/// HEAD of the object and the size it reports.
+fn head_stored_size(
+    client: &Client,
+    target: &Target,
+) -> Result<(crate::client::Response, Option<u64>), Error> {
+    let head = client.send(&ops::head_object(&target.bucket, &target.key))?;
+    let size = head.header("content-length").and_then(|v| v.parse().ok());
+    Ok((head, size))
+}
+
+fn completed_report(
+    size: u64,
+    etag: String,
+    checksum: Option<String>,
+    algorithm: Option<ChecksumAlgorithm>,
+    parts: usize,
+) -> UploadReport {
+    UploadReport {
+        size,
+        etag,
+        checksum,
         checksum_algorithm: algorithm.map(ChecksumAlgorithm::name),
-        parts: u32::try_from(parts.len()).unwrap_or(u32::MAX),
+        parts: u32::try_from(parts).unwrap_or(u32::MAX),
         seconds: 0.0,
         retries: 0,
-    })
+    }
 }
 
 /// A Complete that timed out may still have completed; its retry then finds the upload gone
@@ -377,13 +401,9 @@ fn stored_despite_lost_answer(
             target.bucket, target.key
         )));
     };
-    let Ok(head) = job
-        .client
-        .send(&ops::head_object(&target.bucket, &target.key))
-    else {
+    let Ok((head, size)) = head_stored_size(job.client, target) else {
         return Err(lost);
     };
-    let size: Option<u64> = head.header("content-length").and_then(|v| v.parse().ok());
     if size != Some(total) || head.header(&algorithm.header()) != Some(local.as_str()) {
         return Err(lost);
     }
@@ -393,15 +413,14 @@ fn stored_despite_lost_answer(
         target.key,
         algorithm.name()
     );
-    Ok(UploadReport {
-        size: total,
-        etag: head.header("etag").unwrap_or_default().to_owned(),
-        checksum: Some(local),
-        checksum_algorithm: Some(algorithm.name()),
-        parts: u32::try_from(parts).unwrap_or(u32::MAX),
-        seconds: 0.0,
-        retries: 0,
-    })
+    let etag = head.header("etag").unwrap_or_default().to_owned();
+    Ok(completed_report(
+        total,
+        etag,
+        Some(local),
+        Some(algorithm),
+        parts,
+    ))
 }
 
 /// CompleteMultipartUpload may answer 200 with an `<Error>` body (S3 sends the status before it
@@ -437,11 +456,11 @@ fn send_complete(client: &Client, req: &ops::S3Request) -> Result<crate::client:
 }
 
 /// S3's composite checksum: the checksum of the concatenated part checksums, then `-N`.
-fn composite_sha256(parts: &[CompletedPart]) -> String {
+fn composite_sha256(parts: &[SentPart]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut h = Hasher::new(ChecksumAlgorithm::Sha256);
     for p in parts {
-        if let Some((_, v)) = &p.checksum {
+        if let Some((_, v)) = &p.part.checksum {
             h.update(&b64.decode(v).unwrap_or_default());
         }
     }
