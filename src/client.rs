@@ -144,24 +144,21 @@ impl Client {
         self.credentials.credentials()
     }
 
-    /// Sends `req` with its body's SHA-256 computed here.
+    /// Sends `req` with its in-memory body's SHA-256 computed here. A file body is hashed while
+    /// it is read for its checksum (`upload::Payload::digest`) and goes through
+    /// [`send_with_payload`](Self::send_with_payload).
     ///
     /// # Errors
     /// The S3 error after retries, a transport error after retries, or a credentials error.
     pub fn send(&self, req: &S3Request) -> Result<Response, Error> {
-        let payload = if !self.signs_payloads() {
-            PayloadHash::Unsigned
-        } else if let Some(range) = req.file_body {
-            let mut h = crate::sigv4::Sha256::new();
-            range
-                .for_each_chunk(|chunk| h.update(chunk))
-                .map_err(|source| Error::Source {
-                    path: "input file".into(),
-                    source,
-                })?;
-            PayloadHash::Sha256Hex(h.finish_hex())
-        } else {
+        debug_assert!(
+            req.file_body.is_none(),
+            "file bodies go through send_with_payload"
+        );
+        let payload = if self.signs_payloads() {
             PayloadHash::Sha256Hex(sha256_hex(req.body))
+        } else {
+            PayloadHash::Unsigned
         };
         self.send_with_payload(req, &payload)
     }
