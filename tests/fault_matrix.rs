@@ -174,17 +174,7 @@ fn fails_cleanly(faults: &[&str], message: &str) {
             text(&out)
         );
         let out = run(&server, mode, &src, &key, &[]);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{faults:?} {mode:?}: {}",
-            text(&out)
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains(message),
-            "{faults:?} {mode:?}: {}",
-            text(&out)
-        );
+        assert_failed_naming(&out, &format!("{faults:?} {mode:?}"), message);
         assert_eq!(
             server.object_bytes(BUCKET, &key).as_deref(),
             Some(&b"previous version"[..]),
@@ -192,6 +182,16 @@ fn fails_cleanly(faults: &[&str], message: &str) {
         );
         assert_no_pending_uploads(&server);
     }
+}
+
+/// Exit status 1 and `message` on stderr.
+fn assert_failed_naming(out: &Output, context: &str, message: &str) {
+    assert_eq!(out.status.code(), Some(1), "{context}: {}", text(out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(message),
+        "{context}: {}",
+        text(out)
+    );
 }
 
 #[test]
@@ -249,12 +249,7 @@ fn a_lost_complete_answer_without_a_checksum_is_reported_not_guessed() {
         let server = faulty(LOST_COMPLETE_ANSWER, |_| {});
         let key = format!("{mode:?}.bin");
         let out = run(&server, mode, &src, &key, &["--checksum-algorithm", "none"]);
-        assert_eq!(out.status.code(), Some(1), "{mode:?}: {}", text(&out));
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("cannot tell whether"),
-            "{mode:?}: {}",
-            text(&out)
-        );
+        assert_failed_naming(&out, &format!("{mode:?}"), "cannot tell whether");
         assert_no_pending_uploads(&server);
     }
 }
