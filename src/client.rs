@@ -10,12 +10,13 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::body::Body;
 use crate::credentials::ProvideCredentials;
 use crate::error::Error;
 use crate::s3::addr::{AddressingStyle, Endpoint};
 use crate::s3::ops::S3Request;
 use crate::s3::xml;
-use crate::sigv4::{sha256_hex, PayloadHash, Request, Scope, Signer, SigningTime};
+use crate::sigv4::{PayloadHash, Request, Scope, Sha256, Signer, SigningTime};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
 /// Bodies from this size on are sent with `Expect: 100-continue` (botocore's threshold).
@@ -144,23 +145,28 @@ impl Client {
         self.credentials.credentials()
     }
 
-    /// Sends `req` with its in-memory body's SHA-256 computed here. A file body is hashed while
-    /// it is read for its checksum (`upload::Payload::digest`) and goes through
-    /// [`send_with_payload`](Self::send_with_payload).
+    /// Sends `req`, hashing its body here for the signature (uploads hash their bodies while
+    /// computing their checksum and use [`send_with_payload`](Self::send_with_payload)).
     ///
     /// # Errors
     /// The S3 error after retries, a transport error after retries, or a credentials error.
     pub fn send(&self, req: &S3Request) -> Result<Response, Error> {
-        debug_assert!(
-            req.file_body.is_none(),
-            "file bodies go through send_with_payload"
-        );
-        let payload = if self.signs_payloads() {
-            PayloadHash::Sha256Hex(sha256_hex(req.body))
-        } else {
-            PayloadHash::Unsigned
-        };
+        let payload = self.payload_hash(&req.body)?;
         self.send_with_payload(req, &payload)
+    }
+
+    /// The payload hash to sign `body` with: its SHA-256, or `UNSIGNED-PAYLOAD` where allowed.
+    fn payload_hash(&self, body: &Body) -> Result<PayloadHash, Error> {
+        if !self.signs_payloads() {
+            return Ok(PayloadHash::Unsigned);
+        }
+        let mut sha = Sha256::new();
+        body.for_each_chunk(|chunk| sha.update(chunk))
+            .map_err(|source| Error::Source {
+                path: "request body".into(),
+                source,
+            })?;
+        Ok(PayloadHash::Sha256Hex(sha.finish_hex()))
     }
 
     /// Whether bodies are signed with their SHA-256 (always over plain HTTP, where nothing else
@@ -187,7 +193,7 @@ impl Client {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn send_cleanup(&self, req: &S3Request, min_attempts: u32) -> Result<Response, Error> {
-        let payload = PayloadHash::Sha256Hex(sha256_hex(req.body));
+        let payload = self.payload_hash(&req.body)?;
         self.send_attempts(req, &payload, self.options.max_attempts.max(min_attempts))
     }
 
@@ -274,8 +280,7 @@ impl Client {
         // Like botocore: for large bodies, ask before sending. A server that refuses the request
         // up front (wrong region, bad signature) answers and closes instead of reading the
         // body; without this the client only sees a broken pipe and never the answer.
-        let body_len = req.file_body.map_or(req.body.len() as u64, |r| r.len);
-        if body_len >= EXPECT_CONTINUE_FROM {
+        if req.body.len() >= EXPECT_CONTINUE_FROM {
             headers.push(("expect".to_owned(), "100-continue".to_owned()));
         }
         let mut url = endpoint.base_url(&loc.host);
@@ -288,16 +293,15 @@ impl Client {
             method: req.method,
             url: &url,
             headers: &headers,
-            body: req.body,
+            body: req.body.borrowed(),
         };
-        let sent = match req.file_body {
-            Some(range) => self.transport.send_file_range(&http, range),
-            None => self.transport.send(&http),
-        };
-        let resp = sent.map_err(|source| Error::Transport {
-            operation: req.operation,
-            source,
-        })?;
+        let resp = self
+            .transport
+            .send(&http)
+            .map_err(|source| Error::Transport {
+                operation: req.operation,
+                source,
+            })?;
         log::debug!("{} {} -> {}", req.operation, url, resp.status);
         Ok(resp)
     }

@@ -5,6 +5,7 @@
 //! report success before the server confirmed a complete object.
 
 pub mod archive;
+pub mod body;
 pub mod checksum;
 pub mod cli;
 pub mod client;

@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
+use crate::body::Body;
+
 /// Largest response body read into memory: S3 answers with small XML documents.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
 
@@ -43,7 +45,7 @@ pub struct HttpRequest<'a> {
     pub method: &'a str,
     pub url: &'a str,
     pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
+    pub body: Body<'a>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,44 +159,36 @@ impl Transport {
         Self::new(&opts).unwrap_or_else(|_| unreachable_transport())
     }
 
-    /// Sends one request and reads the whole answer, whatever its status.
+    /// Sends one request and reads the whole answer, whatever its status. A file body is sent
+    /// from positioned reads of its range (workers share one descriptor; nothing is buffered
+    /// whole).
     ///
     /// # Errors
-    /// Connection, TLS, timeout and I/O failures, classified by [`TransportErrorKind`].
+    /// Connection, TLS, timeout and I/O failures, classified by [`TransportErrorKind`]; a read
+    /// failure of a file body is an I/O error.
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        self.run(req, req.body)
-    }
-
-    /// Like [`send`](Self::send), with the body read from `range` of a file (positioned reads:
-    /// workers share one descriptor and nothing is buffered whole). `req.body` is ignored.
-    ///
-    /// # Errors
-    /// As [`send`](Self::send); a read failure of the file is an I/O error.
-    pub fn send_file_range(
-        &self,
-        req: &HttpRequest,
-        range: FileRange,
-    ) -> Result<HttpResponse, TransportError> {
-        let mut reader = RangeReader { range, done: 0 };
-        let mut headers = req.headers.to_vec();
-        headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
-        headers.push(("content-length".to_owned(), range.len.to_string()));
-        let req = HttpRequest {
-            headers: &headers,
-            ..*req
-        };
-        self.run(&req, ureq::SendBody::from_reader(&mut reader))
+        match &req.body {
+            Body::Bytes(bytes) => self.run(req, req.headers, &bytes[..]),
+            Body::File(range) => {
+                let mut headers = req.headers.to_vec();
+                headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
+                headers.push(("content-length".to_owned(), range.len.to_string()));
+                let mut reader = range.reader();
+                self.run(req, &headers, ureq::SendBody::from_reader(&mut reader))
+            }
+        }
     }
 
     fn run(
         &self,
         req: &HttpRequest,
+        headers: &[(String, String)],
         body: impl ureq::AsSendBody,
     ) -> Result<HttpResponse, TransportError> {
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
             .uri(req.url);
-        for (k, v) in req.headers {
+        for (k, v) in headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let request = builder.body(body).map_err(|e| TransportError {
@@ -230,60 +224,6 @@ impl Transport {
             headers,
             body,
         })
-    }
-}
-
-/// A byte range of a file, sent as a request body.
-#[derive(Debug, Clone, Copy)]
-pub struct FileRange<'a> {
-    pub file: &'a std::fs::File,
-    pub offset: u64,
-    pub len: u64,
-}
-
-impl FileRange<'_> {
-    /// Reads `buf.len()` bytes at `offset + at` (positioned: the file cursor is not used).
-    ///
-    /// # Errors
-    /// The read error, or `UnexpectedEof` when the file became shorter.
-    pub fn read_exact_at(&self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        self.file.read_exact_at(buf, self.offset + at)
-    }
-
-    /// Feeds every byte of the range to `f`, in chunks (a bounded buffer, positioned reads).
-    ///
-    /// # Errors
-    /// The read error (also when the file became shorter).
-    pub fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) -> std::io::Result<()> {
-        const CHUNK: u64 = 256 * 1024;
-        let mut buf = vec![0u8; usize::try_from(CHUNK.min(self.len)).unwrap_or(0)];
-        let mut at = 0;
-        while at < self.len {
-            let n = usize::try_from(CHUNK.min(self.len - at)).unwrap_or(0);
-            self.read_exact_at(at, &mut buf[..n])?;
-            f(&buf[..n]);
-            at += n as u64;
-        }
-        Ok(())
-    }
-}
-
-struct RangeReader<'a> {
-    range: FileRange<'a>,
-    done: u64,
-}
-
-impl Read for RangeReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = self.range.len - self.done;
-        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
-        if n == 0 {
-            return Ok(0);
-        }
-        self.range.read_exact_at(self.done, &mut buf[..n])?;
-        self.done += n as u64;
-        Ok(n)
     }
 }
 

@@ -425,7 +425,7 @@ fn cp_object_options_reach_the_server() {
             method: "GET",
             url: &url,
             headers: &[],
-            body: &[],
+            body: s3up::body::Body::EMPTY,
         })
         .expect("GET")
     };

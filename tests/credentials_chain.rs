@@ -369,7 +369,7 @@ fn profile_from_emulator(md: &MetadataServer, env: &Env) -> String {
             method: "GET",
             url: &url,
             headers: &[],
-            body: &[],
+            body: s3up::body::Body::EMPTY,
         })
         .expect("container endpoint answers");
     let doc: serde_json::Value = serde_json::from_slice(&r.body).expect("json");

@@ -10,7 +10,7 @@ fn get(url: &str) -> (u16, Vec<u8>) {
             method: "GET",
             url,
             headers: &[],
-            body: &[],
+            body: s3up::body::Body::EMPTY,
         })
         .expect("GET");
     (r.status, r.body)

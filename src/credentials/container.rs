@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use super::chain::Context;
 use super::expiring::{parse_json, Expiring, TokenField};
 use super::refresh::Fetch;
+use crate::body::Body;
 use crate::transport::{HttpRequest, Transport};
 
 pub const ECS_HOST: &str = "169.254.170.2";
@@ -107,7 +108,7 @@ impl ContainerCredentials {
                 method: "GET",
                 url: &self.url,
                 headers: &headers,
-                body: &[],
+                body: Body::EMPTY,
             });
             let again = match &result {
                 Ok(r) => r.status >= 500,

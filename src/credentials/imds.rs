@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 use super::chain::Context;
 use super::expiring::{parse_json, Expiring, TokenField};
 use super::refresh::Fetch;
+use crate::body::Body;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
 
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
@@ -138,7 +139,7 @@ impl Imds {
                 method,
                 url: &url,
                 headers,
-                body: &[],
+                body: Body::EMPTY,
             });
             let again = match &result {
                 Ok(r) => r.status >= 500,

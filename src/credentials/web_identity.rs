@@ -13,6 +13,7 @@ use super::chain::Context;
 use super::expiring::{parse_time, Expiring};
 use super::refresh::Fetch;
 use super::Credentials;
+use crate::body::Body;
 use crate::profile::ProfileSettings;
 use crate::s3::xml;
 use crate::sigv4::uri_encode;
@@ -115,7 +116,7 @@ impl WebIdentity {
                 method: "POST",
                 url: &url,
                 headers: &headers,
-                body: body.as_bytes(),
+                body: Body::from(body.as_bytes()),
             })
             .map_err(|e| format!("STS {url}: {e}"))?;
         parse_response(r.status, &r.body).map_err(|e| format!("STS {url}: {e}"))

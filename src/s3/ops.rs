@@ -2,8 +2,8 @@
 //! Docs: <https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html>
 
 use super::xml::{self, escape, Node};
+use crate::body::Body;
 use crate::checksum::ChecksumAlgorithm;
-use crate::transport::FileRange;
 
 /// One S3 request before addressing and signing. `key` is the decoded object key.
 #[derive(Debug, Clone)]
@@ -13,10 +13,7 @@ pub struct S3Request<'a> {
     pub key: &'a str,
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
-    pub body: &'a [u8],
-    /// The body is this range of a file instead of `body` (parts of files are never copied
-    /// into memory whole).
-    pub file_body: Option<FileRange<'a>>,
+    pub body: Body<'a>,
     /// A short name for logs and errors, e.g. `UploadPart`.
     pub operation: &'static str,
 }
@@ -29,8 +26,7 @@ impl<'a> S3Request<'a> {
             key,
             query: Vec::new(),
             headers: Vec::new(),
-            body: &[],
-            file_body: None,
+            body: Body::EMPTY,
             operation,
         }
     }
@@ -94,12 +90,12 @@ pub fn put_object<'a>(
     key: &'a str,
     options: &ObjectOptions,
     checksum: Option<(ChecksumAlgorithm, &str)>,
-    body: &'a [u8],
+    body: impl Into<Body<'a>>,
 ) -> S3Request<'a> {
     let mut r = S3Request::new("PutObject", "PUT", bucket, key);
     r.headers = options.headers();
     r.headers.extend(checksum_headers(checksum));
-    r.body = body;
+    r.body = body.into();
     r
 }
 
@@ -128,13 +124,13 @@ pub fn upload_part<'a>(
     upload_id: &str,
     part_number: u32,
     checksum: Option<(ChecksumAlgorithm, &str)>,
-    body: &'a [u8],
+    body: impl Into<Body<'a>>,
 ) -> S3Request<'a> {
     let mut r = S3Request::new("UploadPart", "PUT", bucket, key)
         .query("partNumber", part_number.to_string())
         .query("uploadId", upload_id);
     r.headers = checksum_headers(checksum);
-    r.body = body;
+    r.body = body.into();
     r
 }
 
@@ -172,7 +168,7 @@ pub fn complete_multipart_upload<'a>(
     key: &'a str,
     upload_id: &str,
     full_object_checksum: Option<(ChecksumAlgorithm, &str)>,
-    body: &'a [u8],
+    parts: &[CompletedPart],
 ) -> S3Request<'a> {
     let mut r =
         S3Request::new("CompleteMultipartUpload", "POST", bucket, key).query("uploadId", upload_id);
@@ -185,7 +181,7 @@ pub fn complete_multipart_upload<'a>(
     }
     r.headers
         .push(("content-type".into(), "application/xml".into()));
-    r.body = body;
+    r.body = complete_body(parts).into();
     r
 }
 

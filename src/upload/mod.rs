@@ -14,12 +14,12 @@ use std::time::Instant;
 
 pub use control::Control;
 
+use crate::body::{Body, FileRange};
 use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Client;
 use crate::error::Error;
 use crate::s3::ops::{self, ObjectOptions};
 use crate::sigv4::PayloadHash;
-use crate::transport::FileRange;
 use plan::Limits;
 
 /// Which additional checksum to send.
@@ -140,69 +140,31 @@ impl UploadOptions {
     }
 }
 
-/// A single-request body: bytes in memory, or a range of a file sent from positioned reads.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Payload<'a> {
-    Bytes(&'a [u8]),
-    Range(FileRange<'a>),
-}
-
-impl Payload<'_> {
-    pub(crate) fn len(&self) -> u64 {
-        match self {
-            Self::Bytes(b) => b.len() as u64,
-            Self::Range(r) => r.len,
+/// The payload hash for the signature (SHA-256, when the client signs payloads) and the
+/// additional checksum of `body`, computed in one pass over it.
+pub(crate) fn digest(
+    body: &Body,
+    client: &Client,
+    algorithm: Option<ChecksumAlgorithm>,
+) -> Result<(PayloadHash, Option<Hasher>), Error> {
+    let mut sha = client.signs_payloads().then(crate::sigv4::Sha256::new);
+    let mut checksum = algorithm.map(Hasher::new);
+    body.for_each_chunk(|chunk| {
+        if let Some(h) = sha.as_mut() {
+            h.update(chunk);
         }
-    }
-
-    /// Feeds every byte to `f`, in chunks.
-    fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) -> Result<(), Error> {
-        match self {
-            Self::Bytes(b) => {
-                b.chunks(256 * 1024).for_each(f);
-                Ok(())
-            }
-            Self::Range(r) => r.for_each_chunk(&mut f).map_err(|source| Error::Source {
-                path: "input file".into(),
-                source,
-            }),
+        if let Some(h) = checksum.as_mut() {
+            h.update(chunk);
         }
-    }
-
-    /// The payload hash for the signature (SHA-256, when the client signs payloads) and the
-    /// additional checksum, computed in one pass over the body.
-    pub(crate) fn digest(
-        &self,
-        client: &Client,
-        algorithm: Option<ChecksumAlgorithm>,
-    ) -> Result<(PayloadHash, Option<Hasher>), Error> {
-        let mut sha = client.signs_payloads().then(crate::sigv4::Sha256::new);
-        let mut checksum = algorithm.map(Hasher::new);
-        self.for_each_chunk(|chunk| {
-            if let Some(h) = sha.as_mut() {
-                h.update(chunk);
-            }
-            if let Some(h) = checksum.as_mut() {
-                h.update(chunk);
-            }
-        })?;
-        let payload = sha.map_or(PayloadHash::Unsigned, |h| {
-            PayloadHash::Sha256Hex(h.finish_hex())
-        });
-        Ok((payload, checksum))
-    }
-
-    /// Puts this body on a request built without one.
-    pub(crate) fn attach<'r>(&self, mut req: ops::S3Request<'r>) -> ops::S3Request<'r>
-    where
-        Self: 'r,
-    {
-        match *self {
-            Self::Bytes(b) => req.body = b,
-            Self::Range(r) => req.file_body = Some(r),
-        }
-        req
-    }
+    })
+    .map_err(|source| Error::Source {
+        path: "input file".into(),
+        source,
+    })?;
+    let payload = sha.map_or(PayloadHash::Unsigned, |h| {
+        PayloadHash::Sha256Hex(h.finish_hex())
+    });
+    Ok((payload, checksum))
 }
 
 /// What an upload did, for `--json` and messages.
@@ -251,7 +213,7 @@ pub fn upload(
         let mut first = Vec::new();
         read_up_to(reader, &mut first, want)?;
         if (first.len() as u64) < threshold {
-            return put_single(client, target, Payload::Bytes(&first), opts, control);
+            return put_single(client, target, Body::from(&first), opts, control);
         }
         let mut input = Prefixed {
             first: Some(std::io::Cursor::new(first)),
@@ -292,7 +254,7 @@ pub fn upload_file(
                 offset: 0,
                 len: size,
             };
-            return put_single(client, target, Payload::Range(range), opts, control);
+            return put_single(client, target, Body::File(range), opts, control);
         }
         let part_plan =
             plan::plan(opts.part_size, Some(size), &opts.limits).map_err(Error::Usage)?;
@@ -354,7 +316,7 @@ pub(crate) fn read_up_to(
 fn put_single(
     client: &Client,
     target: &Target,
-    body: Payload,
+    body: Body,
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
@@ -364,16 +326,10 @@ fn put_single(
     }
     let object = opts.object_for(target);
     let ((resp, value), algorithm) = opts.with_checksum_fallback(|algorithm| {
-        let (payload, checksum) = body.digest(client, algorithm)?;
+        let (payload, checksum) = digest(&body, client, algorithm)?;
         let value = checksum.as_ref().map(Hasher::finish_base64);
         let pair = algorithm.zip(value.as_deref());
-        let req = body.attach(ops::put_object(
-            &target.bucket,
-            &target.key,
-            &object,
-            pair,
-            &[],
-        ));
+        let req = ops::put_object(&target.bucket, &target.key, &object, pair, body.borrowed());
         client
             .send_with_payload(&req, &payload)
             .map(|resp| (resp, value))

@@ -15,34 +15,18 @@ use std::sync::{Mutex, PoisonError};
 use base64::Engine;
 
 use super::plan::PartPlan;
-use super::Payload;
-use super::{read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport};
+use super::{digest, read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport};
+use crate::body::{Body, FileRange};
 use crate::checksum::{combine_crc, crc_base64, ChecksumAlgorithm, Hasher};
 use crate::client::{s3_error, Client};
 use crate::error::Error;
 use crate::s3::ops::{self, CompletedPart};
 use crate::s3::xml;
 
-use crate::transport::FileRange;
-
 /// Where the parts come from.
 pub(super) enum Source<'a> {
     Stream(&'a mut (dyn Read + Send)),
     File { file: &'a std::fs::File, size: u64 },
-}
-
-enum Part {
-    Buffer(Vec<u8>),
-    Range { offset: u64, len: u64 },
-}
-
-impl Part {
-    fn len(&self) -> u64 {
-        match self {
-            Self::Buffer(b) => b.len() as u64,
-            Self::Range { len, .. } => *len,
-        }
-    }
 }
 
 /// What every worker needs to send a part.
@@ -51,7 +35,6 @@ struct Upload<'a> {
     target: &'a Target,
     upload_id: &'a str,
     algorithm: Option<ChecksumAlgorithm>,
-    file: Option<&'a std::fs::File>,
     control: &'a Control,
 }
 
@@ -77,10 +60,6 @@ pub(super) fn upload(
         target,
         upload_id: &upload_id,
         algorithm,
-        file: match &source {
-            Source::File { file, .. } => Some(*file),
-            Source::Stream(_) => None,
-        },
         control,
     };
     let outcome = send_parts(&job, &mut source, plan, opts).and_then(|sent| {
@@ -140,33 +119,34 @@ pub(crate) fn abort(client: &Client, target: &Target, upload_id: &str) {
     }
 }
 
-/// The next part of the source (`None` at its end).
-fn next_part(
-    source: &mut Source,
+/// The next part of the source (`None` at its end): a range of the file, or a buffer read
+/// from the stream.
+fn next_part<'a>(
+    source: &mut Source<'a>,
     number: u32,
     part_size: u64,
     offset: u64,
-) -> Result<Option<Part>, Error> {
+) -> Result<Option<Body<'a>>, Error> {
     match source {
-        Source::File { size, .. } => {
+        Source::File { file, size } => {
             let len = part_size.min(size.saturating_sub(offset));
-            Ok((len > 0).then_some(Part::Range { offset, len }))
+            Ok((len > 0).then_some(Body::File(FileRange { file, offset, len })))
         }
         Source::Stream(reader) => {
             let mut buf = Vec::with_capacity(usize::try_from(part_size).unwrap_or(usize::MAX));
             read_up_to(*reader, &mut buf, part_size)?;
-            Ok((!buf.is_empty() || number == 1).then_some(Part::Buffer(buf)))
+            Ok((!buf.is_empty() || number == 1).then_some(Body::from(buf)))
         }
     }
 }
 
-fn send_parts(
+fn send_parts<'a>(
     job: &Upload,
-    source: &mut Source,
+    source: &mut Source<'a>,
     plan: PartPlan,
     opts: &UploadOptions,
 ) -> Result<Vec<SentPart>, Error> {
-    let (tx, rx) = sync_channel::<(u32, Part)>(0);
+    let (tx, rx) = sync_channel::<(u32, Body<'a>)>(0);
     let rx = Mutex::new(rx);
     let done: Mutex<Vec<SentPart>> = Mutex::new(Vec::new());
     let failure: Mutex<Option<Error>> = Mutex::new(None);
@@ -236,24 +216,13 @@ fn send_parts(
 }
 
 /// Hashes the part (SHA-256 for the signature, the checksum) in one pass, then sends it.
-fn send_part(job: &Upload, number: u32, part: &Part) -> Result<SentPart, Error> {
+fn send_part(job: &Upload, number: u32, part: &Body) -> Result<SentPart, Error> {
     let client = job.client;
-    let body = match (part, job.file) {
-        (Part::Buffer(buf), _) => Payload::Bytes(buf),
-        (Part::Range { offset, len }, Some(file)) => Payload::Range(FileRange {
-            file,
-            offset: *offset,
-            len: *len,
-        }),
-        (Part::Range { .. }, None) => {
-            return Err(Error::Integrity("a file part without a file".into()))
-        }
-    };
-    let (payload, checksum) = body.digest(client, job.algorithm)?;
+    let (payload, checksum) = digest(part, client, job.algorithm)?;
     let value = checksum.as_ref().map(Hasher::finish_base64);
     let pair = job.algorithm.zip(value.as_deref());
     let (t, id) = (job.target, job.upload_id);
-    let req = body.attach(ops::upload_part(&t.bucket, &t.key, id, number, pair, &[]));
+    let req = ops::upload_part(&t.bucket, &t.key, id, number, pair, part.borrowed());
     job.control.throttle(part.len());
     let resp = client.send_with_payload(&req, &payload)?;
     let etag = resp
@@ -302,7 +271,6 @@ fn complete(
     let (client, target, algorithm) = (job.client, job.target, job.algorithm);
     let local = algorithm.map(|a| object_checksum(a, &sent));
     let parts: Vec<CompletedPart> = sent.into_iter().map(|p| p.part).collect();
-    let body = ops::complete_body(&parts);
     let full_header = algorithm
         .zip(local.as_deref())
         .filter(|(a, _)| a.supports_full_object());
@@ -311,7 +279,7 @@ fn complete(
         &target.key,
         job.upload_id,
         full_header,
-        &body,
+        &parts,
     );
     let resp = match send_complete(client, &req) {
         Ok(resp) => resp,
