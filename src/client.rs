@@ -14,6 +14,7 @@ use crate::body::Body;
 use crate::credentials::ProvideCredentials;
 use crate::error::Error;
 use crate::s3::addr::{AddressingStyle, Endpoint};
+use crate::s3::errors::{self, Class};
 use crate::s3::ops::S3Request;
 use crate::s3::xml;
 use crate::sigv4::{PayloadHash, Request, Scope, Sha256, Signer, SigningTime};
@@ -74,6 +75,17 @@ impl std::fmt::Debug for Client {
 /// The parts of an answer callers need.
 pub type Response = HttpResponse;
 
+/// Who a client signs as (never a secret).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The access key id, all but its first and last four characters masked.
+    pub masked_access_key_id: String,
+    /// Where the credentials came from (e.g. "environment (AWS_ACCESS_KEY_ID)").
+    pub source: String,
+    /// Whether a session token signs along (temporary credentials).
+    pub session_token: bool,
+}
+
 impl Client {
     pub fn new(
         transport: Transport,
@@ -111,11 +123,6 @@ impl Client {
         self.clock_offset.load(Ordering::Relaxed)
     }
 
-    /// Counts a retry made above the client (e.g. CompleteMultipartUpload's 200-with-error).
-    pub fn record_retry(&self) {
-        self.retries.fetch_add(1, Ordering::Relaxed);
-    }
-
     /// Retries made so far by this client (all requests).
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
@@ -130,6 +137,7 @@ impl Client {
         }
     }
 
+    /// The signing time: the local clock, corrected by what skew answers taught.
     pub fn now(&self) -> SigningTime {
         let local = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -137,12 +145,62 @@ impl Client {
         SigningTime(local + self.clock_offset())
     }
 
-    pub fn signer(&self) -> &Signer {
-        &self.signer
+    /// Who the client signs as, without any secret: for `doctor`.
+    ///
+    /// # Errors
+    /// When the credentials source cannot give credentials.
+    pub fn identity(&self) -> Result<Identity, Error> {
+        let creds = self.credentials.credentials()?;
+        Ok(Identity {
+            masked_access_key_id: creds.masked_access_key_id(),
+            source: self.credentials.source(),
+            session_token: creds.session_token().is_some(),
+        })
     }
 
-    pub fn current_credentials(&self) -> Result<crate::credentials::Credentials, Error> {
-        self.credentials.credentials()
+    /// A SigV4 query-string presigned URL for `method` on the object, valid `expires_in`
+    /// seconds from now.
+    ///
+    /// # Errors
+    /// Credentials errors, or an expiry S3 does not allow (a usage error).
+    pub fn presign(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: &str,
+        expires_in: u64,
+    ) -> Result<String, Error> {
+        let endpoint = self.endpoint();
+        let loc = endpoint.locate(bucket, key, self.options.addressing_style);
+        let creds = self.credentials.credentials()?;
+        let region = self.region();
+        let headers = [("host".to_owned(), loc.host.clone())];
+        let request = Request {
+            method,
+            path: &loc.path,
+            query: &[],
+            headers: &headers,
+        };
+        let scope = Scope {
+            time: self.now(),
+            region: &region,
+            service: "s3",
+        };
+        let presigned = self
+            .signer
+            .presign(&request, &creds, &scope, expires_in, &PayloadHash::Unsigned)
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        log::debug!(
+            "presign canonical request:\n{}\n-- string to sign:\n{}",
+            presigned.canonical_request,
+            presigned.string_to_sign
+        );
+        Ok(format!(
+            "{}{}?{}",
+            endpoint.base_url(&loc.host),
+            presigned.wire_path,
+            presigned.wire_query
+        ))
     }
 
     /// Sends `req`, hashing its body here for the signature (uploads hash their bodies while
@@ -197,6 +255,10 @@ impl Client {
         self.send_attempts(req, &payload, self.options.max_attempts.max(min_attempts))
     }
 
+    /// The one retry loop of s3up: every S3 request goes through it. An answer is a success
+    /// only with a 2xx status and, for operations where S3 sends the status before it knows
+    /// the outcome (CompleteMultipartUpload), no `<Error>` document in its body: such a 200 is
+    /// classified and retried like any error answer.
     fn send_attempts(
         &self,
         req: &S3Request,
@@ -209,7 +271,7 @@ impl Client {
             attempt += 1;
             let outcome = self.send_once(req, payload);
             let retry = match &outcome {
-                Ok(resp) if resp.status < 300 => return outcome,
+                Ok(resp) if succeeded(req, resp) => return outcome,
                 Ok(resp) => match self.correct(req, resp) {
                     Correction::Corrected if corrections < 3 => {
                         corrections += 1;
@@ -224,7 +286,7 @@ impl Client {
             };
             if !retry || attempt >= max_attempts {
                 return match outcome {
-                    Ok(resp) => Err(s3_error(req.operation, &resp)),
+                    Ok(resp) => Err(s3_error(req, &resp)),
                     Err(e) => Err(e),
                 };
             }
@@ -238,7 +300,7 @@ impl Client {
                 attempt + 1,
                 max_attempts,
                 match &outcome {
-                    Ok(resp) => s3_error(req.operation, resp).to_string(),
+                    Ok(resp) => s3_error(req, resp).to_string(),
                     Err(e) => e.to_string(),
                 }
             );
@@ -310,64 +372,70 @@ impl Client {
     fn correct(&self, req: &S3Request, resp: &Response) -> Correction {
         let body = xml::error_body(&resp.body).unwrap_or_default();
         let code = if body.code.is_empty() {
-            status_code_name(req, resp.status)
+            errors::code_for_status(resp.status, req.key.is_empty()).to_owned()
         } else {
-            body.code.clone()
+            body.code
         };
-        match code.as_str() {
-            "RequestTimeTooSkewed" => {
-                let Some(server) = resp
-                    .header("date")
-                    .and_then(|d| httpdate::parse_http_date(d).ok())
-                else {
-                    return Correction::None;
-                };
-                let server = server
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-                let local = self.now().0 - self.clock_offset();
-                let offset = server - local;
-                self.clock_offset.store(offset, Ordering::Relaxed);
-                log::warn!(
-                    "the local clock is off by {offset} s from the server's: signing with the server's time (fix the clock with NTP)"
-                );
-                Correction::Corrected
-            }
-            "PermanentRedirect"
-            | "AuthorizationHeaderMalformed"
-            | "IllegalLocationConstraintException" => {
+        match errors::classify(&code, resp.status) {
+            Class::Clock => self.correct_clock(resp),
+            Class::Region => {
                 let region = resp
                     .header("x-amz-bucket-region")
                     .map(str::to_owned)
                     .or(body.region);
-                match region {
-                    // The name becomes part of a host name: accept only what regions look like.
-                    Some(r) if r != self.region() && is_region_name(&r) => {
-                        log::warn!(
-                            "bucket {} is in region {r}, not {}: following it",
-                            req.bucket,
-                            self.region()
-                        );
-                        *self.region.write().unwrap_or_else(PoisonError::into_inner) = r;
-                        Correction::Corrected
-                    }
-                    _ => Correction::None,
-                }
+                self.follow_region(req, region)
             }
-            "ExpiredToken" | "TokenRefreshRequired" => {
+            Class::Expired => {
                 self.credentials.invalidate();
                 log::info!("credentials expired: refreshing");
                 Correction::Corrected
             }
-            "InternalError"
-            | "SlowDown"
-            | "ServiceUnavailable"
-            | "RequestTimeout"
-            | "RequestTimeoutException" => Correction::Retry,
-            _ if matches!(resp.status, 500 | 502 | 503 | 504) => Correction::Retry,
+            Class::Transient => Correction::Retry,
             _ => Correction::None,
         }
     }
+
+    /// Signs with the server's time from now on (its `Date` header).
+    fn correct_clock(&self, resp: &Response) -> Correction {
+        let Some(server) = resp
+            .header("date")
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+        else {
+            return Correction::None;
+        };
+        let server = server
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        let local = self.now().0 - self.clock_offset();
+        let offset = server - local;
+        self.clock_offset.store(offset, Ordering::Relaxed);
+        log::warn!(
+            "the local clock is off by {offset} s from the server's: signing with the server's time (fix the clock with NTP)"
+        );
+        Correction::Corrected
+    }
+
+    /// Switches to the bucket's region, when the answer names another one.
+    fn follow_region(&self, req: &S3Request, region: Option<String>) -> Correction {
+        match region {
+            // The name becomes part of a host name: accept only what regions look like.
+            Some(r) if r != self.region() && is_region_name(&r) => {
+                log::warn!(
+                    "bucket {} is in region {r}, not {}: following it",
+                    req.bucket,
+                    self.region()
+                );
+                *self.region.write().unwrap_or_else(PoisonError::into_inner) = r;
+                Correction::Corrected
+            }
+            _ => Correction::None,
+        }
+    }
+}
+
+/// A 2xx answer, without an `<Error>` document where the operation can hide one in a 200.
+fn succeeded(req: &S3Request, resp: &Response) -> bool {
+    resp.status < 300 && !(req.error_in_success && xml::error_body(&resp.body).is_some())
 }
 
 fn is_region_name(r: &str) -> bool {
@@ -384,15 +452,15 @@ enum Correction {
 }
 
 /// An S3 error from an answer (a HEAD answer has no body: its status names the error).
-pub fn s3_error(operation: &'static str, resp: &Response) -> Error {
+pub fn s3_error(req: &S3Request, resp: &Response) -> Error {
     let body = xml::error_body(&resp.body).unwrap_or_default();
     let code = if body.code.is_empty() {
-        status_name(resp.status).to_owned()
+        errors::code_for_status(resp.status, req.key.is_empty()).to_owned()
     } else {
         body.code
     };
     Error::S3 {
-        operation,
+        operation: req.operation,
         status: resp.status,
         code,
         message: body.message,
@@ -406,27 +474,8 @@ pub fn s3_error(operation: &'static str, resp: &Response) -> Error {
     }
 }
 
-fn status_code_name(req: &S3Request, status: u16) -> String {
-    if req.key.is_empty() && status == 404 {
-        return "NoSuchBucket".into();
-    }
-    status_name(status).into()
-}
-
-fn status_name(status: u16) -> &'static str {
-    match status {
-        301 => "PermanentRedirect",
-        400 => "BadRequest",
-        403 => "AccessDenied",
-        404 => "NotFound",
-        500 => "InternalError",
-        503 => "SlowDown",
-        _ => "HttpError",
-    }
-}
-
 /// Exponential backoff with full jitter: uniform in [0, min(cap, base * 2^(attempt-1))].
-pub fn backoff(base: Duration, cap: Duration, attempt: u32) -> Duration {
+fn backoff(base: Duration, cap: Duration, attempt: u32) -> Duration {
     let ceiling = base
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
         .min(cap);

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::s3::errors::{self, Class};
 use crate::transport::TransportError;
 
 #[derive(Debug)]
@@ -55,37 +56,26 @@ impl Error {
         }
     }
 
+    /// What the S3 error means for s3up (see [`crate::s3::errors`]).
+    pub fn class(&self) -> Option<Class> {
+        match self {
+            Self::S3 { code, status, .. } => Some(errors::classify(code, *status)),
+            _ => None,
+        }
+    }
+
     /// Errors retrying cannot fix: the run stops at once.
     pub fn is_fatal_for_run(&self) -> bool {
-        matches!(
-            self.s3_code(),
-            Some(
-                "SignatureDoesNotMatch"
-                    | "InvalidAccessKeyId"
-                    | "AccessDenied"
-                    | "NoSuchBucket"
-                    | "ExpiredToken"
-                    | "InvalidToken"
+        self.class().is_some_and(Class::stops_run)
+            || matches!(
+                self,
+                Self::Credentials(_) | Self::Interrupted | Self::Usage(_)
             )
-        ) || matches!(
-            self,
-            Self::Credentials(_) | Self::Interrupted | Self::Usage(_)
-        )
     }
-}
 
-fn hint(code: &str) -> &'static str {
-    match code {
-        "SignatureDoesNotMatch" => {
-            " (check the secret key: AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key)"
-        }
-        "InvalidAccessKeyId" => " (the access key id is unknown to this server: check AWS_ACCESS_KEY_ID or the profile)",
-        "AccessDenied" => " (the credentials are valid but not allowed to do this: check the IAM policy and bucket policy)",
-        "NoSuchBucket" => " (check the bucket name, the region and --endpoint-url)",
-        "RequestTimeTooSkewed" => " (the machine's clock is off: sync it with NTP)",
-        "ExpiredToken" | "InvalidToken" => " (the session token expired: refresh the temporary credentials)",
-        "EntityTooSmall" => " (parts other than the last must be at least 5 MiB: raise --part-size)",
-        _ => "",
+    /// The error without the suggested fix (for `doctor`, which shows the fix once, apart).
+    pub fn without_fix(&self) -> String {
+        format!("{self:#}")
     }
 }
 
@@ -106,7 +96,13 @@ impl fmt::Display for Error {
                 if !request_id.is_empty() {
                     write!(f, " [request id {request_id}]")?;
                 }
-                f.write_str(hint(code))
+                match errors::fix(code) {
+                    Some(fix) if !f.alternate() => write!(f, " ({fix})"),
+                    _ => Ok(()),
+                }
+            }
+            Self::Transport { operation, source } if f.alternate() => {
+                write!(f, "{operation} failed: {source:#}")
             }
             Self::Transport { operation, source } => write!(f, "{operation} failed: {source}"),
             Self::Usage(m) | Self::Credentials(m) | Self::Integrity(m) => f.write_str(m),

@@ -95,8 +95,13 @@ impl TransportError {
 }
 
 impl std::fmt::Display for TransportError {
+    /// The failure, then what to do about it (the alternate form `{:#}` leaves the fix out).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if self.kind == TransportErrorKind::Tls && !f.alternate() {
+            f.write_str(" (if the server uses a private CA, pass it with --ca-bundle FILE or AWS_CA_BUNDLE)")?;
+        }
+        Ok(())
     }
 }
 
@@ -280,13 +285,8 @@ fn classify(e: ureq::Error) -> TransportError {
         ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => K::Invalid,
         _ => K::Io,
     };
-    let hint = if kind == K::Tls {
-        " (if the server uses a private CA, pass it with --ca-bundle FILE or AWS_CA_BUNDLE)"
-    } else {
-        ""
-    };
     TransportError {
         kind,
-        message: format!("{e}{hint}"),
+        message: e.to_string(),
     }
 }

@@ -65,6 +65,40 @@ fn doctor_names_a_missing_bucket() {
 }
 
 #[test]
+fn doctor_names_the_missing_bucket_in_its_verdict() {
+    let server = util::server();
+    let (code, out) = doctor(&server, "s3://no-such-bucket", |_| {});
+    assert_eq!(code, Some(1), "{out}");
+    let verdict = out
+        .lines()
+        .find(|l| l.starts_with("verdict:"))
+        .expect("a verdict line");
+    assert!(verdict.contains("s3://no-such-bucket"), "{out}");
+}
+
+#[test]
+fn doctor_shows_the_fix_for_a_wrong_secret_once() {
+    let server = util::server();
+    let (code, out) = doctor(&server, "s3://bucket", |c| {
+        c.env("AWS_SECRET_ACCESS_KEY", "wrong-secret-value");
+    });
+    assert_eq!(code, Some(1), "{out}");
+    assert_eq!(out.matches("AWS_SECRET_ACCESS_KEY").count(), 1, "{out}");
+}
+
+#[test]
+fn doctor_claims_nothing_about_the_clock_when_no_server_answered() {
+    let server = util::server();
+    let mut cmd = util::s3up_cmd(&server, &["doctor", "s3://bucket"]);
+    server.shutdown();
+    let out = cmd.output().expect("run doctor");
+    let (code, out) = (out.status.code(), text(&out));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("clock:"), "{out}");
+    assert!(out.contains("cannot reach the endpoint"), "{out}");
+}
+
+#[test]
 fn doctor_reports_a_clock_an_hour_off() {
     let server = util::server_with(|c| c.clock_offset = 3600);
     let (code, out) = doctor(&server, "s3://bucket", |_| {});

@@ -3,9 +3,13 @@
 
 use super::args::DoctorArgs;
 use super::{common_options, process_env, usage};
+use crate::client::Client;
+use crate::config::Session;
 use crate::error::Error;
 use crate::s3::addr::S3Url;
+use crate::s3::errors;
 use crate::s3::ops;
+use crate::transport::TransportErrorKind;
 
 /// Past this, S3 refuses signatures (RequestTimeTooSkewed).
 const MAX_SKEW_SECS: i64 = 15 * 60;
@@ -29,23 +33,46 @@ pub fn run(args: &DoctorArgs) -> Result<u8, Error> {
             return Ok(e.exit_code());
         }
     };
+    if let Err(e) = print_setup(&session) {
+        println!("verdict: FAIL: {e}");
+        return Ok(e.exit_code());
+    }
     let client = &session.client;
-    let creds = match client.current_credentials() {
-        Ok(c) => c,
-        Err(e) => {
-            println!("verdict: FAIL: {e}");
-            return Ok(e.exit_code());
-        }
-    };
+    let region_before = client.region();
+    if let Err(e) = probe(client, target.as_ref()) {
+        println!("verdict: FAIL: {}", diagnosis(&e, target.as_ref()));
+        return Ok(1);
+    }
+    if client.region() != region_before {
+        println!(
+            "note:        the bucket is in {}, not {region_before}: s3up follows it; set AWS_REGION={} to skip the redirect",
+            client.region(),
+            client.region()
+        );
+    }
+    let offset = client.clock_offset();
+    if offset.abs() > MAX_SKEW_SECS {
+        println!(
+            "verdict: FAIL: the clock is off by {offset} s (S3 allows 900): s3up signs with the server's time, but other tools will fail; sync the clock (NTP)"
+        );
+        return Ok(1);
+    }
+    match &target {
+        Some(t) => println!("verdict: OK: uploads to s3://{}/{} should work, signed with SigV4", t.bucket, t.key),
+        None => println!("verdict: OK: credentials work with SigV4; name a bucket (s3up doctor s3://BUCKET) to check it"),
+    }
+    Ok(0)
+}
+
+/// Credentials (masked), region, endpoint and TLS roots, each with where it came from.
+fn print_setup(session: &Session) -> Result<(), Error> {
+    let client = &session.client;
+    let id = client.identity()?;
     println!(
         "credentials: {} from {}; session token {}",
-        creds.masked_access_key_id(),
-        client.credentials_source(),
-        if creds.session_token().is_some() {
-            "present"
-        } else {
-            "none"
-        }
+        id.masked_access_key_id,
+        id.source,
+        if id.session_token { "present" } else { "none" }
     );
     println!(
         "region:      {} ({})",
@@ -62,79 +89,64 @@ pub fn run(args: &DoctorArgs) -> Result<u8, Error> {
         client.options().addressing_style
     );
     println!("TLS roots:   {}", session.tls_roots);
+    Ok(())
+}
 
-    // A request with a body shows its error code (HEAD answers carry none).
-    let probe = match &target {
+/// The signed requests: a listing (its answer carries an error code; HEAD answers carry none),
+/// then HeadBucket. Prints the clock line once a server answered, and each request's result.
+fn probe(client: &Client, target: Option<&S3Url>) -> Result<(), Error> {
+    let listing = match target {
         Some(t) => ops::list_objects_v2(&t.bucket, &t.key, 1),
         None => ops::list_buckets(),
     };
-    let region_before = client.region();
-    let result = client.send(&probe);
-    let offset = client.clock_offset();
-    let skew = if offset.abs() > 0 {
-        format!("local clock off by {offset} s against the server's Date")
-    } else {
-        "within limits against the server's Date".to_owned()
-    };
-    println!("clock:       {skew}");
-    match result {
-        Ok(_) => {}
-        Err(e) => {
-            println!("request:     {} -> {e}", probe.operation);
-            println!("verdict: FAIL: {}", diagnosis(&e));
-            return Ok(1);
+    let result = client.send(&listing);
+    if !matches!(result, Err(Error::Transport { .. })) {
+        let offset = client.clock_offset();
+        if offset == 0 {
+            println!("clock:       within limits against the server's Date");
+        } else {
+            println!("clock:       local clock off by {offset} s against the server's Date");
         }
     }
-    if let Some(t) = &target {
-        if let Err(e) = client.send(&ops::head_bucket(&t.bucket)) {
-            println!("request:     HeadBucket -> {e}");
-            println!("verdict: FAIL: {}", diagnosis(&e));
-            return Ok(1);
-        }
-        println!(
-            "request:     ListObjectsV2 and HeadBucket on s3://{}: OK (signed with SigV4)",
-            t.bucket
-        );
-    } else {
+    if let Err(e) = result {
+        println!("request:     {} -> {}", listing.operation, e.without_fix());
+        return Err(e);
+    }
+    let Some(t) = target else {
         println!("request:     ListBuckets: OK (signed with SigV4)");
+        return Ok(());
+    };
+    if let Err(e) = client.send(&ops::head_bucket(&t.bucket)) {
+        println!("request:     HeadBucket -> {}", e.without_fix());
+        return Err(e);
     }
-    if client.region() != region_before {
-        println!(
-            "note:        the bucket is in {}, not {region_before}: s3up follows it; set AWS_REGION={} to skip the redirect",
-            client.region(),
-            client.region()
-        );
-    }
-    if offset.abs() > MAX_SKEW_SECS {
-        println!(
-            "verdict: FAIL: the clock is off by {offset} s (S3 allows 900): s3up signs with the server's time, but other tools will fail; sync the clock (NTP)"
-        );
-        return Ok(1);
-    }
-    match &target {
-        Some(t) => println!("verdict: OK: uploads to s3://{}/{} should work, signed with SigV4", t.bucket, t.key),
-        None => println!("verdict: OK: credentials work with SigV4; name a bucket (s3up doctor s3://BUCKET) to check it"),
-    }
-    Ok(0)
+    println!(
+        "request:     ListObjectsV2 and HeadBucket on s3://{}: OK (signed with SigV4)",
+        t.bucket
+    );
+    Ok(())
 }
 
-/// The cause and the fix, one line.
-fn diagnosis(e: &Error) -> String {
-    let fix = match e.s3_code() {
-        Some("SignatureDoesNotMatch") => "wrong secret key: check AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key",
-        Some("InvalidAccessKeyId") => "unknown access key id: check AWS_ACCESS_KEY_ID or the profile",
-        Some("NoSuchBucket") | Some("NotFound") => "no such bucket: check the name, --endpoint-url and the region",
-        Some("AccessDenied") => "access denied: the credentials work but the IAM or bucket policy does not allow this",
-        Some("RequestTimeTooSkewed") => "the clock is off by more than 15 minutes: sync it (NTP)",
-        Some("PermanentRedirect") | Some("AuthorizationHeaderMalformed") => "the bucket is in another region: pass --region",
-        Some("ExpiredToken") | Some("InvalidToken") => "the session token expired: refresh the temporary credentials",
-        _ => match e {
-            Error::Transport { source, .. } if source.kind == crate::transport::TransportErrorKind::Tls => {
-                "TLS failed: for a private CA pass --ca-bundle FILE (or AWS_CA_BUNDLE)"
+/// What went wrong and the fix, once.
+fn diagnosis(e: &Error, target: Option<&S3Url>) -> String {
+    match e {
+        Error::S3 { code, .. } => {
+            let mut meaning = errors::meaning(code).to_owned();
+            if let (Some(errors::Class::NoBucket), Some(t)) = (e.class(), target) {
+                meaning = format!("{meaning} s3://{}", t.bucket);
             }
-            Error::Transport { .. } => "cannot reach the endpoint: check --endpoint-url, proxies (HTTPS_PROXY) and the network",
-            _ => "see the error above",
-        },
-    };
-    format!("{fix} ({e})")
+            match errors::fix(code) {
+                Some(fix) => format!("{meaning}: {fix}"),
+                None => meaning,
+            }
+        }
+        Error::Transport { source, .. } if source.kind == TransportErrorKind::Tls => {
+            "TLS failed: for a private CA pass --ca-bundle FILE (or AWS_CA_BUNDLE)".to_owned()
+        }
+        Error::Transport { .. } => {
+            "cannot reach the endpoint: check --endpoint-url, proxies (HTTPS_PROXY) and the network"
+                .to_owned()
+        }
+        other => other.to_string(),
+    }
 }

@@ -19,6 +19,7 @@ use crate::transport::{HttpRequest, Transport};
 pub const ECS_HOST: &str = "169.254.170.2";
 const TIMEOUT: Duration = Duration::from_secs(2);
 const ATTEMPTS: u32 = 3;
+const RETRY_PAUSE: Duration = Duration::from_millis(100);
 
 /// Where the `Authorization` header comes from (no `Debug`: it may hold the token).
 #[derive(Clone, PartialEq, Eq)]
@@ -101,24 +102,14 @@ impl ContainerCredentials {
             .authorization()?
             .map(|t| vec![("authorization".to_owned(), t.to_string())])
             .unwrap_or_default();
-        let mut attempt = 0;
-        let response = loop {
-            attempt += 1;
-            let result = self.transport.send(&HttpRequest {
-                method: "GET",
-                url: &self.url,
-                headers: &headers,
-                body: Body::EMPTY,
-            });
-            let again = match &result {
-                Ok(r) => r.status >= 500,
-                Err(e) => e.is_retryable(),
-            };
-            if !again || attempt >= ATTEMPTS {
-                break result.map_err(|e| format!("{}: {e}", self.url))?;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let req = HttpRequest {
+            method: "GET",
+            url: &self.url,
+            headers: &headers,
+            body: Body::EMPTY,
         };
+        let response = super::send_retrying(&self.transport, &req, ATTEMPTS, RETRY_PAUSE)
+            .map_err(|e| format!("{}: {e}", self.url))?;
         if response.status != 200 {
             return Err(format!(
                 "{} answered {}{}",

@@ -132,23 +132,18 @@ impl Imds {
         headers: &[(String, String)],
     ) -> Result<HttpResponse, TransportError> {
         let url = format!("{}{path}", self.settings.endpoint);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self.transport.send(&HttpRequest {
-                method,
-                url: &url,
-                headers,
-                body: Body::EMPTY,
-            });
-            let again = match &result {
-                Ok(r) => r.status >= 500,
-                Err(e) => e.is_retryable(),
-            };
-            if !again || attempt >= self.settings.attempts {
-                return result;
-            }
-        }
+        let req = HttpRequest {
+            method,
+            url: &url,
+            headers,
+            body: Body::EMPTY,
+        };
+        super::send_retrying(
+            &self.transport,
+            &req,
+            self.settings.attempts,
+            Duration::ZERO,
+        )
     }
 
     /// The cached session, or a new one from the token call (`fresh`: always a new one).

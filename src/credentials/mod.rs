@@ -10,7 +10,11 @@ pub mod process;
 pub mod refresh;
 pub mod web_identity;
 
+use std::time::Duration;
+
 use zeroize::Zeroizing;
+
+use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 
 #[derive(Clone)]
 pub struct Credentials {
@@ -134,6 +138,30 @@ impl ProvideCredentials for StaticCredentials {
     }
     fn source(&self) -> String {
         self.source.clone()
+    }
+}
+
+/// Sends a request to a local credentials service (instance metadata, container credentials)
+/// up to `attempts` times: 5xx answers and transient transport failures are tried again after
+/// `pause`. These services are near and fast, so there is no backoff.
+pub(crate) fn send_retrying(
+    transport: &Transport,
+    req: &HttpRequest,
+    attempts: u32,
+    pause: Duration,
+) -> Result<HttpResponse, TransportError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = transport.send(req);
+        let again = match &result {
+            Ok(r) => r.status >= 500,
+            Err(e) => e.is_retryable(),
+        };
+        if !again || attempt >= attempts {
+            return result;
+        }
+        std::thread::sleep(pause);
     }
 }
 

@@ -2,5 +2,6 @@
 //! No I/O and no signing here.
 
 pub mod addr;
+pub mod errors;
 pub mod ops;
 pub mod xml;

@@ -16,6 +16,9 @@ pub struct S3Request<'a> {
     pub body: Body<'a>,
     /// A short name for logs and errors, e.g. `UploadPart`.
     pub operation: &'static str,
+    /// S3 may answer 200 and put an `<Error>` in the body (it sends the status before it knows
+    /// the outcome): then the body decides.
+    pub error_in_success: bool,
 }
 
 impl<'a> S3Request<'a> {
@@ -28,6 +31,7 @@ impl<'a> S3Request<'a> {
             headers: Vec::new(),
             body: Body::EMPTY,
             operation,
+            error_in_success: false,
         }
     }
 
@@ -182,6 +186,7 @@ pub fn complete_multipart_upload<'a>(
     r.headers
         .push(("content-type".into(), "application/xml".into()));
     r.body = complete_body(parts).into();
+    r.error_in_success = true;
     r
 }
 

@@ -18,6 +18,7 @@ use crate::body::{Body, FileRange};
 use crate::checksum::{ChecksumAlgorithm, Hasher};
 use crate::client::Client;
 use crate::error::Error;
+use crate::s3::errors::Class;
 use crate::s3::ops::{self, ObjectOptions};
 use crate::sigv4::PayloadHash;
 use plan::Limits;
@@ -101,9 +102,11 @@ impl UploadOptions {
 fn could_be_checksum_refusal(err: &Error) -> bool {
     matches!(
         err,
-        Error::S3 { status: 400 | 501, code, .. }
-            if matches!(code.as_str(), "InvalidRequest" | "InvalidArgument" | "NotImplemented" | "BadRequest" | "InvalidDigest")
-    )
+        Error::S3 {
+            status: 400 | 501,
+            ..
+        }
+    ) && err.class() == Some(Class::Unsupported)
 }
 
 /// Where an object goes.

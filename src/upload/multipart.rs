@@ -18,10 +18,10 @@ use super::plan::PartPlan;
 use super::{digest, read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport};
 use crate::body::{Body, FileRange};
 use crate::checksum::{combine_crc, crc_base64, ChecksumAlgorithm, Hasher};
-use crate::client::{s3_error, Client};
+use crate::client::Client;
 use crate::error::Error;
+use crate::s3::errors::Class;
 use crate::s3::ops::{self, CompletedPart};
-use crate::s3::xml;
 
 /// Where the parts come from.
 pub(super) enum Source<'a> {
@@ -111,7 +111,7 @@ pub(crate) fn abort(client: &Client, target: &Target, upload_id: &str) {
     let req = ops::abort_multipart_upload(&target.bucket, &target.key, upload_id);
     match client.send_cleanup(&req, ABORT_MIN_ATTEMPTS) {
         Ok(_) => log::info!("aborted multipart upload of s3://{}/{}", target.bucket, target.key),
-        Err(Error::S3 { code, .. }) if code == "NoSuchUpload" => {}
+        Err(e) if e.class() == Some(Class::NoUpload) => {}
         Err(e) => eprintln!(
             "error: could not abort the unfinished multipart upload {upload_id} of s3://{}/{}: {e}\n  clean it up with: s3up mpu abort s3://{}/{} --upload-id {upload_id}",
             target.bucket, target.key, target.bucket, target.key
@@ -281,7 +281,7 @@ fn complete(
         full_header,
         &parts,
     );
-    let resp = match send_complete(client, &req) {
+    let resp = match client.send(&req) {
         Ok(resp) => resp,
         Err(e) if answer_may_be_lost(&e) => {
             return stored_despite_lost_answer(job, local, total, parts.len(), e);
@@ -347,7 +347,7 @@ fn completed_report(
 fn answer_may_be_lost(e: &Error) -> bool {
     match e {
         Error::Transport { .. } => true,
-        Error::S3 { code, .. } => code == "NoSuchUpload",
+        Error::S3 { .. } => e.class() == Some(Class::NoUpload),
         _ => false,
     }
 }
@@ -389,38 +389,6 @@ fn stored_despite_lost_answer(
         Some(algorithm),
         parts,
     ))
-}
-
-/// CompleteMultipartUpload may answer 200 with an `<Error>` body (S3 sends the status before it
-/// knows the outcome). That is a failure, never a success; a transient one is retried, as the
-/// AWS SDKs do, and the upload stays intact in between.
-fn send_complete(client: &Client, req: &ops::S3Request) -> Result<crate::client::Response, Error> {
-    let max = client.options().max_attempts;
-    let mut attempt = 1;
-    loop {
-        let resp = client.send(req)?;
-        let Some(body) = xml::error_body(&resp.body) else {
-            return Ok(resp);
-        };
-        let transient = matches!(
-            body.code.as_str(),
-            "InternalError" | "SlowDown" | "ServiceUnavailable"
-        );
-        if !transient || attempt >= max {
-            return Err(s3_error("CompleteMultipartUpload", &resp));
-        }
-        log::info!(
-            "CompleteMultipartUpload answered 200 with {}: retrying",
-            body.code
-        );
-        client.record_retry();
-        std::thread::sleep(crate::client::backoff(
-            client.options().backoff_base,
-            client.options().backoff_cap,
-            attempt,
-        ));
-        attempt += 1;
-    }
 }
 
 /// S3's composite checksum: the checksum of the concatenated part checksums, then `-N`.
