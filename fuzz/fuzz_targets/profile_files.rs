@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use s3up::credentials::chain::Context;
-use s3up::profile::{self, ini, units};
+use s3up::context::Context;
+use s3up::profile::{self, ini};
+use s3up::units;
 use s3up::transport::TransportOptions;
 
 /// A directory of this process for the two files (TMPDIR; scripts/fuzz.sh points it at a

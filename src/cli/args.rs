@@ -1,6 +1,11 @@
 //! Raw command-line arguments (argh). Validation and meaning live in the command modules.
 
+use std::time::Duration;
+
 use argh::FromArgs;
+
+use crate::config::transfer::TransferFlags;
+use crate::config::CommonOptions;
 
 /// The options every command shares, added to each subcommand (argh has no flattening).
 macro_rules! command {
@@ -72,8 +77,8 @@ macro_rules! command {
             }
         }
         impl $name {
-            pub fn transfer(&self) -> Transfer {
-                Transfer {
+            pub fn transfer(&self) -> TransferFlags {
+                TransferFlags {
                     storage_class: self.storage_class.clone(),
                     sse: self.sse.clone(),
                     sse_kms_key_id: self.sse_kms_key_id.clone(),
@@ -132,58 +137,36 @@ macro_rules! command {
         }
 
         impl $name {
-            pub fn common(&self) -> Common {
-                Common {
+            /// The shared options (`--retries` is a transfer flag: callers set `max_attempts`).
+            pub fn common(&self) -> CommonOptions {
+                CommonOptions {
                     endpoint_url: self.endpoint_url.clone(),
                     region: self.region.clone(),
                     profile: self.profile.clone(),
-                    ca_bundle: self.ca_bundle.clone(),
+                    ca_bundle: self.ca_bundle.as_ref().map(Into::into),
                     no_verify_ssl: self.no_verify_ssl,
                     addressing_style: self.addressing_style.clone(),
+                    max_attempts: None,
+                    read_timeout: self.cli_read_timeout.map(Duration::from_secs),
+                    connect_timeout: self.cli_connect_timeout.map(Duration::from_secs),
+                }
+            }
+
+            pub fn logging(&self) -> Logging {
+                Logging {
                     debug: self.debug,
                     quiet: self.quiet,
-                    read_timeout: self.cli_read_timeout,
-                    connect_timeout: self.cli_connect_timeout,
                 }
             }
         }
     };
 }
 
-/// The object and transfer options of `cp` and `tar`, as given.
-#[derive(Debug, Clone, Default)]
-pub struct Transfer {
-    pub storage_class: Option<String>,
-    pub sse: Option<String>,
-    pub sse_kms_key_id: Option<String>,
-    pub acl: Option<String>,
-    pub content_type: Option<String>,
-    pub cache_control: Option<String>,
-    pub content_encoding: Option<String>,
-    pub metadata: Option<String>,
-    pub tagging: Option<String>,
-    pub checksum_algorithm: Option<String>,
-    pub expected_size: Option<String>,
-    pub part_size: Option<String>,
-    pub multipart_threshold: Option<String>,
-    pub concurrency: Option<usize>,
-    pub limit_rate: Option<String>,
-    pub retries: Option<u32>,
-}
-
-/// The shared options, as given.
-#[derive(Debug, Clone, Default)]
-pub struct Common {
-    pub endpoint_url: Option<String>,
-    pub region: Option<String>,
-    pub profile: Option<String>,
-    pub ca_bundle: Option<String>,
-    pub no_verify_ssl: bool,
-    pub addressing_style: Option<String>,
+/// `--debug` and `--quiet`, which every command has.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Logging {
     pub debug: bool,
     pub quiet: bool,
-    pub read_timeout: Option<u64>,
-    pub connect_timeout: Option<u64>,
 }
 
 /// s3up: upload backups to S3 with Signature Version 4, from one static binary.

@@ -56,7 +56,7 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
         }
         return Ok(0);
     }
-    let (session, opts, control) = transfer::prepare(&args.common(), &args.transfer())?;
+    let (session, opts, control) = transfer::prepare(args.common(), &args.transfer())?;
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
     let total = jobs.iter().map(|j| j.listed_size).sum::<Option<u64>>();
     let _progress = Progress::start(Arc::clone(&control), total, show_progress);

@@ -2,9 +2,9 @@
 //! Prints what s3up resolved (never secrets), makes signed requests, ends with one verdict line.
 
 use super::args::DoctorArgs;
-use super::{common_options, process_env, usage};
+use super::{process_env, usage};
 use crate::client::Client;
-use crate::config::Session;
+use crate::config::{CommonOptions, Session};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 use crate::s3::errors;
@@ -25,8 +25,12 @@ pub fn run(args: &DoctorArgs) -> Result<u8, Error> {
     println!(
         "signature:   AWS Signature Version 4 (AWS4-HMAC-SHA256); s3up never signs with SigV2"
     );
-    let session = match crate::config::open(&common_options(&args.common(), Some(0)), &process_env)
-    {
+    // One attempt per request: doctor reports what happens, it does not insist.
+    let common = CommonOptions {
+        max_attempts: Some(1),
+        ..args.common()
+    };
+    let session = match crate::config::open(&common, &process_env) {
         Ok(s) => s,
         Err(e) => {
             println!("verdict: FAIL: {e}");

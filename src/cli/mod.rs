@@ -12,15 +12,13 @@ mod presign;
 pub mod serve;
 mod tar;
 mod transfer;
-mod units;
 
 use std::process::ExitCode;
 
 use argh::FromArgs;
 
-use crate::config::CommonOptions;
 use crate::error::Error;
-pub use args::Common;
+use args::Logging;
 
 /// Stands for a lone `-` (standard input) among positional arguments.
 pub(crate) const STDIN_MARKER: &str = "\u{1}stdin";
@@ -67,28 +65,28 @@ pub fn run() -> ExitCode {
     };
     let result = match command {
         args::Command::Cp(a) => {
-            init_logging(&a.common());
+            init_logging(a.logging());
             cp::run(&a)
         }
         args::Command::Tar(a) => {
-            init_logging(&a.common());
+            init_logging(a.logging());
             tar::run(&a)
         }
         args::Command::Mpu(a) => {
             match &a.command {
-                args::MpuCommand::Ls(x) => init_logging(&x.common()),
-                args::MpuCommand::Abort(x) => init_logging(&x.common()),
+                args::MpuCommand::Ls(x) => init_logging(x.logging()),
+                args::MpuCommand::Abort(x) => init_logging(x.logging()),
             }
             mpu::run(&a)
         }
         args::Command::Doctor(a) => {
-            init_logging(&a.common());
+            init_logging(a.logging());
             doctor::run(&a)
         }
         #[cfg(feature = "server")]
         args::Command::Demo(_) => return demo::run(),
         args::Command::Presign(a) => {
-            init_logging(&a.common());
+            init_logging(a.logging());
             presign::run(&a)
         }
         #[cfg(feature = "server")]
@@ -104,10 +102,10 @@ pub fn run() -> ExitCode {
 }
 
 /// Log level from the shared flags (`--debug`, `--quiet`), overridable with `RUST_LOG`.
-fn init_logging(common: &Common) {
-    let level = if common.debug {
+fn init_logging(logging: Logging) {
+    let level = if logging.debug {
         "debug"
-    } else if common.quiet {
+    } else if logging.quiet {
         "error"
     } else {
         "warn"
@@ -135,20 +133,6 @@ fn init_logging(common: &Common) {
 /// The environment, read once per lookup.
 pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
-}
-
-pub(crate) fn common_options(common: &Common, retries: Option<u32>) -> CommonOptions {
-    CommonOptions {
-        endpoint_url: common.endpoint_url.clone(),
-        region: common.region.clone(),
-        profile: common.profile.clone(),
-        ca_bundle: common.ca_bundle.as_ref().map(Into::into),
-        no_verify_ssl: common.no_verify_ssl,
-        addressing_style: common.addressing_style.clone(),
-        max_attempts: retries.map(|r| r.saturating_add(1)),
-        read_timeout: common.read_timeout.map(std::time::Duration::from_secs),
-        connect_timeout: common.connect_timeout.map(std::time::Duration::from_secs),
-    }
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> Error {

@@ -1,7 +1,7 @@
 //! `s3up mpu ls` and `s3up mpu abort`: find and remove unfinished multipart uploads.
 
 use super::args::{MpuAbortArgs, MpuArgs, MpuCommand, MpuLsArgs};
-use super::{common_options, process_env, usage};
+use super::{process_env, usage};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 
@@ -14,7 +14,7 @@ pub fn run(args: &MpuArgs) -> Result<u8, Error> {
 
 fn ls(args: &MpuLsArgs) -> Result<u8, Error> {
     let url = S3Url::parse(&args.url).map_err(|e| usage(e.to_string()))?;
-    let session = crate::config::open(&common_options(&args.common(), None), &process_env)?;
+    let session = crate::config::open(&args.common(), &process_env)?;
     let uploads = crate::mpu::list_all(&session.client, &url.bucket, &url.key)?;
     let now = session.client.now();
     for u in &uploads {
@@ -55,7 +55,7 @@ fn abort(args: &MpuAbortArgs) -> Result<u8, Error> {
         }
         (None, true) => Vec::new(),
     };
-    let session = crate::config::open(&common_options(&args.common(), None), &process_env)?;
+    let session = crate::config::open(&args.common(), &process_env)?;
     let client = &session.client;
     let targets = if args.all {
         let now = client.now();

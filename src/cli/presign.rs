@@ -1,7 +1,7 @@
 //! `s3up presign`: prints a SigV4 presigned URL.
 
 use super::args::PresignArgs;
-use super::{common_options, process_env, usage};
+use super::{process_env, usage};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 
@@ -14,7 +14,7 @@ pub fn run(args: &PresignArgs) -> Result<u8, Error> {
     if method != "GET" && method != "PUT" {
         return Err(usage(format!("--method {}: use GET or PUT", args.method)));
     }
-    let session = crate::config::open(&common_options(&args.common(), None), &process_env)?;
+    let session = crate::config::open(&args.common(), &process_env)?;
     let presigned = session
         .client
         .presign(&method, &url.bucket, &url.key, args.expires_in)?;

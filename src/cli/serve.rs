@@ -167,7 +167,7 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
         other => return Err(format!("--sigv2 '{other}': use reject or accept")),
     };
     let min_part_size = match &args.min_part_size {
-        Some(s) => super::units::parse_size(s).map_err(|e| format!("--min-part-size: {e}"))?,
+        Some(s) => crate::units::parse_size(s).map_err(|e| format!("--min-part-size: {e}"))?,
         None => test_server::DEFAULT_MIN_PART_SIZE,
     };
     let max_parts = args.max_parts.unwrap_or(test_server::DEFAULT_MAX_PARTS);

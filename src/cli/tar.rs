@@ -30,7 +30,7 @@ pub fn run(args: &TarArgs) -> Result<u8, Error> {
         return Ok(0);
     }
     archive::check_paths(&spec).map_err(source_error)?;
-    let (session, mut opts, control) = transfer::prepare(&args.common(), &args.transfer())?;
+    let (session, mut opts, control) = transfer::prepare(args.common(), &args.transfer())?;
     if opts.object.content_type.is_none() {
         let kind = match spec.compression {
             Compression::None => "application/x-tar",

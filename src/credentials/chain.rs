@@ -14,42 +14,9 @@ use super::process::CredentialProcess;
 use super::refresh::{Fetch, RefreshingCredentials};
 use super::web_identity::WebIdentity;
 use super::{Credentials, ProvideCredentials, StaticCredentials};
+use crate::context::Context;
 use crate::error::Error;
-use crate::profile::{self, ProfileSettings};
-use crate::transport::TransportOptions;
-
-/// What the chain may look at: the environment (through a lookup, so tests need not touch the
-/// process environment), the selected profile and the transport settings.
-pub struct Context<'a> {
-    pub env: &'a (dyn Fn(&str) -> Option<String> + Sync),
-    /// `--profile`; else `AWS_PROFILE`; else `default`.
-    pub profile: Option<&'a str>,
-    pub transport: &'a TransportOptions,
-}
-
-impl Context<'_> {
-    pub fn var(&self, name: &str) -> Option<String> {
-        (self.env)(name).filter(|v| !v.is_empty())
-    }
-
-    pub fn profile_name(&self) -> String {
-        self.profile
-            .map(str::to_owned)
-            .or_else(|| self.var("AWS_PROFILE"))
-            .unwrap_or_else(|| "default".to_owned())
-    }
-
-    /// What chose the profile: `--profile`, `AWS_PROFILE` or `default`.
-    pub fn profile_chosen_by(&self) -> &'static str {
-        if self.profile.is_some() {
-            "--profile"
-        } else if self.var("AWS_PROFILE").is_some() {
-            "AWS_PROFILE"
-        } else {
-            "default"
-        }
-    }
-}
+use crate::profile::ProfileSettings;
 
 /// What one source gave.
 enum Outcome {
@@ -101,22 +68,24 @@ impl Tried {
     }
 }
 
-/// Finds credentials.
+/// Finds credentials, with the selected profile's settings as read once by the caller.
 ///
 /// # Errors
 /// [`Error::Credentials`] listing every source tried and why it gave nothing, or naming the
-/// configured source that failed; [`Error::Usage`] for config files that cannot be parsed.
-pub fn resolve(ctx: &Context) -> Result<Arc<dyn ProvideCredentials>, Error> {
+/// configured source that failed.
+pub fn resolve(
+    ctx: &Context,
+    settings: &ProfileSettings,
+) -> Result<Arc<dyn ProvideCredentials>, Error> {
     let mut tried = Tried::default();
     if let Some(p) = tried.take("environment".into(), environment(ctx))? {
         return Ok(p);
     }
-    let settings = profile::settings(ctx)?;
-    if let Some(p) = tried.take("web identity".into(), web_identity(ctx, &settings))? {
+    if let Some(p) = tried.take("web identity".into(), web_identity(ctx, settings))? {
         return Ok(p);
     }
     let files = format!("shared config files (profile '{}')", settings.name);
-    if let Some(p) = tried.take(files, shared_files(&settings))? {
+    if let Some(p) = tried.take(files, shared_files(settings))? {
         return Ok(p);
     }
     if let Some(p) = tried.take("container credentials".into(), container(ctx))? {

@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use super::chain::Context;
 use super::expiring::{parse_json, Expiring, TokenField};
 use super::refresh::Fetch;
 use crate::body::Body;
+use crate::context::Context;
 use crate::transport::{HttpRequest, Transport};
 
 pub const ECS_HOST: &str = "169.254.170.2";

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::chain::Context;
 use super::expiring::{parse_json, Expiring, TokenField};
 use super::refresh::Fetch;
 use crate::body::Body;
+use crate::context::Context;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
 
 pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";

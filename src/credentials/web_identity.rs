@@ -9,11 +9,11 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::chain::Context;
 use super::expiring::{parse_time, Expiring};
 use super::refresh::Fetch;
 use super::Credentials;
 use crate::body::Body;
+use crate::context::Context;
 use crate::profile::ProfileSettings;
 use crate::s3::xml;
 use crate::sigv4::uri_encode;

@@ -7,15 +7,15 @@
 //! `AWS_SHARED_CREDENTIALS_FILE` are read). Never prints a value: settings may be secrets.
 
 pub mod ini;
-pub mod units;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::credentials::chain::Context;
+use crate::context::Context;
 use crate::error::Error;
 use crate::s3::addr::AddressingStyle;
+use crate::units;
 use ini::{Entry, Origin, Value};
 
 /// The nested `s3 =` section of a profile.
@@ -201,14 +201,6 @@ fn config_profile_name(section: &str) -> Option<&str> {
         return Some(section);
     }
     section.strip_prefix("profile ").map(str::trim)
-}
-
-/// Loads the selected profile; missing files are an empty profile.
-///
-/// # Errors
-/// As [`settings`], and for values s3up cannot use (naming file and line).
-pub fn load(ctx: &Context) -> Result<Profile, Error> {
-    from_settings(&settings(ctx)?)
 }
 
 /// The profile settings s3up honours.

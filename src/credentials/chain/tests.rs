@@ -33,12 +33,13 @@ impl Setup {
 
     fn resolve(&self) -> Result<Arc<dyn ProvideCredentials>, Error> {
         let env = |k: &str| self.env.get(k).cloned();
-        let transport = TransportOptions::default();
-        resolve(&Context {
+        let transport = crate::transport::TransportOptions::default();
+        let ctx = Context {
             env: &env,
             profile: None,
             transport: &transport,
-        })
+        };
+        resolve(&ctx, &crate::profile::settings(&ctx)?)
     }
 }
 

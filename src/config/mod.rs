@@ -1,11 +1,16 @@
-//! From flags, environment and profile to a ready client: endpoint, region, addressing style,
-//! TLS and credentials, each with where it came from (for `doctor` and error messages).
+//! The one place where flags, environment and profile files are read and merged: into a ready
+//! client (endpoint, region, addressing style, TLS, credentials, each with where it came from,
+//! for `doctor` and error messages) and, for transfers, into upload options
+//! ([`transfer`]). The profile files are read and parsed once per command.
+
+pub mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::client::{Client, ClientOptions};
-use crate::credentials::chain::{self, Context};
+use crate::context::{Context, Env};
+use crate::credentials::chain;
 use crate::credentials::ProvideCredentials;
 use crate::error::Error;
 use crate::profile::{self, Profile};
@@ -37,11 +42,8 @@ pub struct Session {
     pub tls_roots: String,
 }
 
-/// Environment lookup type used throughout configuration.
-pub type Env<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
-
 /// Builds the transport options (TLS, proxy) from flags, environment and profile.
-pub fn transport_options(common: &CommonOptions, env: Env, profile: &Profile) -> TransportOptions {
+fn transport_options(common: &CommonOptions, env: Env, profile: &Profile) -> TransportOptions {
     let ca_bundle = common
         .ca_bundle
         .clone()
@@ -72,21 +74,19 @@ pub fn open(common: &CommonOptions, env: Env) -> Result<Session, Error> {
         profile: common.profile.as_deref(),
         transport: &base_transport,
     };
-    let profile = profile::load(&ctx)?;
+    let settings = profile::settings(&ctx)?;
+    let profile = profile::from_settings(&settings)?;
     let transport_opts = transport_options(common, env, &profile);
     let ctx = Context {
         transport: &transport_opts,
         ..ctx
     };
-    let credentials = chain::resolve(&ctx)?;
+    let credentials = chain::resolve(&ctx, &settings)?;
     session_with(common, env, profile, transport_opts, credentials)
 }
 
-/// Like [`open`], with credentials already chosen.
-///
-/// # Errors
-/// As [`open`].
-pub fn session_with(
+/// [`open`]'s second half, once the credentials are chosen.
+fn session_with(
     common: &CommonOptions,
     env: Env,
     profile: Profile,
@@ -142,16 +142,11 @@ pub fn session_with(
     })
 }
 
-/// Region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile, else `us-east-1`
-/// (and the client follows the bucket's region if that is wrong).
-pub fn resolve_region(common: &CommonOptions, env: Env, profile: &Profile) -> (String, String) {
-    resolve_region_with(common, env, profile, &|| None)
-}
-
-/// As [`resolve_region`], with `instance_region` asked before the `us-east-1` default: the
-/// credentials source's region (instance metadata's `placement/region` when the credentials
-/// came from it, so machines off EC2 never wait on the metadata address for a region).
-pub fn resolve_region_with(
+/// Region: `--region`, `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile, then `instance_region`
+/// (the credentials source's region: instance metadata's `placement/region` when the
+/// credentials came from it, so machines off EC2 never wait on the metadata address for a
+/// region), else `us-east-1` (and the client follows the bucket's region if that is wrong).
+fn resolve_region_with(
     common: &CommonOptions,
     env: Env,
     profile: &Profile,
