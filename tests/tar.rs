@@ -501,7 +501,7 @@ fn the_engine_aborts_when_the_reader_fails_never_publishing_a_prefix() {
     for (i, left) in [10 * KIB, 64 * KIB, MIB + 1].into_iter().enumerate() {
         let target = Target::new(BUCKET, format!("dying-{i}"));
         let mut reader = Dying { left };
-        let err = upload::upload(&session.client, &target, &mut reader, None, &opts, &control)
+        let err = upload::upload_stream(&session.client, &target, &mut reader, &opts, &control)
             .expect_err("a failed read fails the upload");
         assert!(err.to_string().contains("producer died"), "{err}");
         assert_eq!(server.object_bytes(BUCKET, &target.key), None);
@@ -521,7 +521,7 @@ fn the_engine_aborts_when_the_reader_fails_never_publishing_a_prefix() {
     })
     .expect("start");
     let target = Target::new(BUCKET, "archive-dying".to_owned());
-    let err = upload::upload(&session.client, &target, &mut reader, None, &opts, &control)
+    let err = upload::upload_stream(&session.client, &target, &mut reader, &opts, &control)
         .expect_err("fails");
     assert!(err.to_string().contains("cannot open"), "{err}");
     let failure = reader.finish().expect_err("the producer failed");

@@ -162,7 +162,7 @@ fn upload_job(
 ) -> Result<upload::UploadReport, Error> {
     let Some(path) = &job.path else {
         let mut stdin = std::io::stdin();
-        return upload::upload(client, target, &mut stdin, None, opts, control);
+        return upload::upload_stream(client, target, &mut stdin, opts, control);
     };
     let source_err = |source| Error::Source {
         path: path.clone(),

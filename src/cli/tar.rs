@@ -46,7 +46,7 @@ pub fn run(args: &TarArgs) -> Result<u8, Error> {
         source,
     })?;
     let progress = Progress::start(Arc::clone(&control), None, show_progress);
-    let uploaded = upload::upload(&session.client, &target, &mut reader, None, &opts, &control);
+    let uploaded = upload::upload_stream(&session.client, &target, &mut reader, &opts, &control);
     drop(progress);
     let produced = reader.finish();
     match outcome(uploaded, produced) {

@@ -106,7 +106,6 @@ pub fn upload_options(
         object,
         expected_size: size_flag("expected-size", t.expected_size.as_ref())?,
         limits: limits(env)?,
-        ..UploadOptions::default()
     })
 }
 

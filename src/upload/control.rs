@@ -1,5 +1,6 @@
 //! Shared run state: the interrupt flag (set by the SIGINT/SIGTERM handler), bytes-done
-//! counter for progress, and the bandwidth budget shared by all workers.
+//! counter for progress, the bandwidth budget shared by all workers, and what the run learnt
+//! about the server (it refuses checksum headers).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -10,6 +11,9 @@ pub struct Control {
     interrupted: AtomicBool,
     bytes_done: AtomicU64,
     limiter: Option<RateLimiter>,
+    /// Set once a server refused checksum headers under `ChecksumMode::Auto`: later uploads of
+    /// the run skip them.
+    checksums_refused: AtomicBool,
 }
 
 impl Control {
@@ -26,6 +30,15 @@ impl Control {
 
     pub fn is_interrupted(&self) -> bool {
         self.interrupted.load(Ordering::SeqCst)
+    }
+
+    pub fn checksums_refused(&self) -> bool {
+        self.checksums_refused.load(Ordering::Relaxed)
+    }
+
+    /// Records that the server refused checksums; true the first time (to warn once).
+    pub fn refuse_checksums(&self) -> bool {
+        !self.checksums_refused.swap(true, Ordering::Relaxed)
     }
 
     pub fn add_done(&self, bytes: u64) {

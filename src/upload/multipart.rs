@@ -14,8 +14,11 @@ use std::sync::{Mutex, PoisonError};
 
 use base64::Engine;
 
+use super::payload::digest;
 use super::plan::PartPlan;
-use super::{digest, read_up_to, verify_checksum, Control, Target, UploadOptions, UploadReport};
+use super::single::verify_checksum;
+use super::stream::read_up_to;
+use super::{Control, Target, UploadOptions, UploadReport};
 use crate::body::{Body, FileRange};
 use crate::checksum::{combine_crc, crc_base64, ChecksumAlgorithm, Hasher};
 use crate::client::Client;
@@ -54,7 +57,7 @@ pub(super) fn upload(
     opts: &UploadOptions,
     control: &Control,
 ) -> Result<UploadReport, Error> {
-    let (upload_id, algorithm) = create(client, target, opts)?;
+    let (upload_id, algorithm) = create(client, target, opts, control)?;
     let job = Upload {
         client,
         target,
@@ -90,8 +93,9 @@ fn create(
     client: &Client,
     target: &Target,
     opts: &UploadOptions,
+    control: &Control,
 ) -> Result<(String, Option<ChecksumAlgorithm>), Error> {
-    let (resp, algorithm) = opts.with_checksum_fallback(|algorithm| {
+    let (resp, algorithm) = opts.with_checksum_fallback(control, |algorithm| {
         client.send(&ops::create_multipart_upload(
             &target.bucket,
             &target.key,
