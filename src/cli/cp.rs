@@ -13,7 +13,8 @@ use crate::s3::addr::S3Url;
 use crate::sources::{self, Filter, Job};
 use crate::upload::{self, Control, Target, UploadOptions};
 
-pub fn run(args: &CpArgs) -> Result<u8, Error> {
+/// `filters`: `--exclude`/`--include` in the order given.
+pub fn run(args: &CpArgs, filters: &[Filter]) -> Result<u8, Error> {
     let Some((dest, sources)) = args.paths.split_last() else {
         return Err(usage("usage: s3up cp SRC... s3://BUCKET/KEY"));
     };
@@ -28,22 +29,7 @@ pub fn run(args: &CpArgs) -> Result<u8, Error> {
         )));
     }
     let dest = S3Url::parse(dest).map_err(|e| usage(e.to_string()))?;
-    let sources: Vec<String> = sources
-        .iter()
-        .map(|s| {
-            if s == super::STDIN_MARKER {
-                "-".to_owned()
-            } else {
-                s.clone()
-            }
-        })
-        .collect();
-    let jobs = sources::expand(
-        &sources,
-        &dest,
-        args.recursive,
-        &filters_in_order(&args.exclude, &args.include),
-    )?;
+    let jobs = sources::expand(sources, &dest, args.recursive, filters)?;
     let verbosity = Verbosity::from_flags(args.json, args.only_show_errors, args.quiet);
     if args.dryrun {
         for job in &jobs {
@@ -186,54 +172,4 @@ fn upload_job(
 
 fn modified(meta: &std::fs::Metadata) -> Option<SystemTime> {
     meta.modified().ok()
-}
-
-/// `--exclude`/`--include` in the order given: argh keeps each list but not their interleaving,
-/// so the order is read back from argv (and checked against what argh parsed).
-fn filters_in_order(excludes: &[String], includes: &[String]) -> Vec<Filter> {
-    let argv: Vec<String> = std::env::args().collect();
-    let mut filters = Vec::new();
-    let mut i = 0;
-    while i < argv.len() {
-        let (flag, value) = match argv[i].split_once('=') {
-            Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
-            None => (argv[i].clone(), argv.get(i + 1).cloned()),
-        };
-        let step = if argv[i].contains('=') { 1 } else { 2 };
-        match (flag.as_str(), value) {
-            ("--exclude", Some(v)) => {
-                filters.push(Filter::Exclude(v));
-                i += step;
-            }
-            ("--include", Some(v)) => {
-                filters.push(Filter::Include(v));
-                i += step;
-            }
-            _ => i += 1,
-        }
-    }
-    let scanned_ex: Vec<&String> = filters
-        .iter()
-        .filter_map(|f| match f {
-            Filter::Exclude(p) => Some(p),
-            Filter::Include(_) => None,
-        })
-        .collect();
-    let scanned_in: Vec<&String> = filters
-        .iter()
-        .filter_map(|f| match f {
-            Filter::Include(p) => Some(p),
-            Filter::Exclude(_) => None,
-        })
-        .collect();
-    if scanned_ex.iter().copied().eq(excludes.iter())
-        && scanned_in.iter().copied().eq(includes.iter())
-    {
-        return filters;
-    }
-    excludes
-        .iter()
-        .map(|p| Filter::Exclude(p.clone()))
-        .chain(includes.iter().map(|p| Filter::Include(p.clone())))
-        .collect()
 }

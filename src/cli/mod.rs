@@ -1,6 +1,7 @@
 //! The command line: parse, dispatch, print, exit. No protocol logic lives here.
 
 mod args;
+mod argv;
 mod cp;
 #[cfg(feature = "server")]
 mod demo;
@@ -15,32 +16,16 @@ mod transfer;
 
 use std::process::ExitCode;
 
-use argh::FromArgs;
-
 use crate::error::Error;
 use args::Logging;
-
-/// Stands for a lone `-` (standard input) among positional arguments.
-pub(crate) const STDIN_MARKER: &str = "\u{1}stdin";
 
 /// Runs s3up with the process arguments; returns the exit status (0 ok, 1 failed upload,
 /// 2 usage or configuration, 130 interrupted).
 pub fn run() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     let name = argv.first().map_or("s3up", String::as_str);
-    // argh takes a lone "-" for a flag; standard input travels as a marker instead.
-    // argh has no options with optional values: `--zstd=N` becomes `--zstd --zstd-level N`.
-    let rest: Vec<&str> = argv
-        .iter()
-        .skip(1)
-        .flat_map(|a| match (a.as_str(), a.strip_prefix("--zstd=")) {
-            ("-", _) => vec![STDIN_MARKER],
-            (_, Some(level)) => vec!["--zstd", "--zstd-level", level],
-            (a, None) => vec![a],
-        })
-        .collect();
-    let top = match args::TopLevel::from_args(&[name], &rest) {
-        Ok(top) => top,
+    let line = match argv::parse(name, argv.get(1..).unwrap_or_default()) {
+        Ok(line) => line,
         Err(early) => {
             return if early.status.is_ok() {
                 println!("{}", early.output);
@@ -52,6 +37,7 @@ pub fn run() -> ExitCode {
             };
         }
     };
+    let top = line.top;
     if top.version {
         println!("s3up {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
@@ -66,7 +52,7 @@ pub fn run() -> ExitCode {
     let result = match command {
         args::Command::Cp(a) => {
             init_logging(a.logging());
-            cp::run(&a)
+            cp::run(&a, &line.filters)
         }
         args::Command::Tar(a) => {
             init_logging(a.logging());

@@ -189,7 +189,7 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
             ))
         }
     };
-    let to_stdout = matches!(args.access_log.as_deref(), Some("-" | super::STDIN_MARKER));
+    let to_stdout = matches!(args.access_log.as_deref(), Some("-"));
     let access_log = args.access_log.filter(|_| !to_stdout).map(PathBuf::from);
     let (access_key, _) = pick(
         args.access_key,

@@ -78,7 +78,7 @@ fn parse(args: &TarArgs) -> Result<(Spec, S3Url), Error> {
             "give what to archive and where: s3up tar PATH... s3://BUCKET/KEY",
         ));
     }
-    if paths.iter().any(|p| p == super::STDIN_MARKER) {
+    if paths.iter().any(|p| p == "-") {
         return Err(usage(
             "s3up tar archives files; to upload standard input use: s3up cp - s3://BUCKET/KEY",
         ));
