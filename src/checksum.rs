@@ -160,7 +160,7 @@ mod crc_shift {
         product
     }
 
-    pub fn combine(poly: u64, width: usize, crc1: u64, crc2: u64, len: u64) -> u64 {
+    pub(super) fn combine(poly: u64, width: usize, crc1: u64, crc2: u64, len: u64) -> u64 {
         let mut power = 1u64 << (width - 2); // x^1
         for _ in 0..3 {
             power = multiply(poly, width, power, power); // x^2, x^4, x^8: one byte

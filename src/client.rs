@@ -110,7 +110,7 @@ impl Client {
             .clone()
     }
 
-    pub fn options(&self) -> &ClientOptions {
+    pub(crate) fn options(&self) -> &ClientOptions {
         &self.options
     }
 
@@ -229,7 +229,7 @@ impl Client {
 
     /// Whether bodies are signed with their SHA-256 (always over plain HTTP, where nothing else
     /// protects them; `UNSIGNED-PAYLOAD` only over HTTPS when the profile turns signing off).
-    pub fn signs_payloads(&self) -> bool {
+    pub(crate) fn signs_payloads(&self) -> bool {
         self.options.payload_signing || self.options.endpoint.scheme != "https"
     }
 
@@ -237,7 +237,7 @@ impl Client {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_with_payload(
+    pub(crate) fn send_with_payload(
         &self,
         req: &S3Request,
         payload: &PayloadHash,
@@ -250,7 +250,7 @@ impl Client {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub fn send_cleanup(&self, req: &S3Request, min_attempts: u32) -> Result<Response, Error> {
+    pub(crate) fn send_cleanup(&self, req: &S3Request, min_attempts: u32) -> Result<Response, Error> {
         let payload = self.payload_hash(&req.body)?;
         self.send_attempts(req, &payload, self.options.max_attempts.max(min_attempts))
     }
@@ -452,7 +452,7 @@ enum Correction {
 }
 
 /// An S3 error from an answer (a HEAD answer has no body: its status names the error).
-pub fn s3_error(req: &S3Request, resp: &Response) -> Error {
+pub(crate) fn s3_error(req: &S3Request, resp: &Response) -> Error {
     let body = xml::error_body(&resp.body).unwrap_or_default();
     let code = if body.code.is_empty() {
         errors::code_for_status(resp.status, req.key.is_empty()).to_owned()

@@ -18,11 +18,11 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// A variable's value; empty counts as unset.
-    pub fn var(&self, name: &str) -> Option<String> {
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
         (self.env)(name).filter(|v| !v.is_empty())
     }
 
-    pub fn profile_name(&self) -> String {
+    pub(crate) fn profile_name(&self) -> String {
         self.profile
             .map(str::to_owned)
             .or_else(|| self.var("AWS_PROFILE"))
@@ -30,7 +30,7 @@ impl Context<'_> {
     }
 
     /// What chose the profile: `--profile`, `AWS_PROFILE` or `default`.
-    pub fn profile_chosen_by(&self) -> &'static str {
+    pub(crate) fn profile_chosen_by(&self) -> &'static str {
         if self.profile.is_some() {
             "--profile"
         } else if self.var("AWS_PROFILE").is_some() {

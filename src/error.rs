@@ -48,14 +48,6 @@ impl Error {
         }
     }
 
-    /// The S3 error code, if the server gave one.
-    pub fn s3_code(&self) -> Option<&str> {
-        match self {
-            Self::S3 { code, .. } => Some(code),
-            _ => None,
-        }
-    }
-
     /// What the S3 error means for s3up (see [`crate::s3::errors`]).
     pub fn class(&self) -> Option<Class> {
         match self {
@@ -65,7 +57,7 @@ impl Error {
     }
 
     /// Errors retrying cannot fix: the run stops at once.
-    pub fn is_fatal_for_run(&self) -> bool {
+    pub(crate) fn is_fatal_for_run(&self) -> bool {
         self.class().is_some_and(Class::stops_run)
             || matches!(
                 self,
@@ -74,7 +66,7 @@ impl Error {
     }
 
     /// The error without the suggested fix (for `doctor`, which shows the fix once, apart).
-    pub fn without_fix(&self) -> String {
+    pub(crate) fn without_fix(&self) -> String {
         format!("{self:#}")
     }
 }

@@ -3,6 +3,12 @@
 //!
 //! What s3up never does: sign with SigV2, print secrets, leave a multipart upload behind, or
 //! report success before the server confirmed a complete object.
+//!
+//! The public modules are what the binary, the integration tests and the fuzz targets use:
+//! the signer, credentials, configuration, the client and its transport, the S3 request
+//! descriptions and the upload engine. The rest is internal (`pub(crate)`).
+
+#![warn(unreachable_pub)]
 
 pub mod archive;
 pub mod body;
@@ -13,12 +19,13 @@ pub mod config;
 pub mod context;
 pub mod credentials;
 pub mod error;
-pub mod mpu;
+pub(crate) mod mpu;
 pub mod profile;
-pub mod redact;
+pub(crate) mod redact;
 pub mod s3;
 pub mod sigv4;
-pub mod sources;
+pub(crate) mod sources;
+pub mod time;
 pub mod transport;
 pub mod units;
 pub mod upload;

@@ -10,7 +10,11 @@ use crate::sigv4::SigningTime;
 ///
 /// # Errors
 /// The S3 or transport error of a page request.
-pub fn list_all(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<PendingUpload>, Error> {
+pub(crate) fn list_all(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<PendingUpload>, Error> {
     let mut out = Vec::new();
     let mut marker: Option<(String, String)> = None;
     for _ in 0..10_000 {
@@ -33,27 +37,28 @@ pub fn list_all(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Pendi
 
 /// # Errors
 /// The S3 or transport error.
-pub fn abort(client: &Client, bucket: &str, key: &str, upload_id: &str) -> Result<(), Error> {
+pub(crate) fn abort(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    upload_id: &str,
+) -> Result<(), Error> {
     client.send(&ops::abort_multipart_upload(bucket, key, upload_id))?;
     Ok(())
 }
 
 /// Seconds since `initiated` (S3's `2026-01-01T00:00:00.000Z`), if it parses.
-pub fn age_seconds(initiated: &str, now: SigningTime) -> Option<i64> {
-    let compact: String = initiated
-        .chars()
-        .take(19)
-        .filter(|c| *c != '-' && *c != ':')
-        .collect();
-    let t = SigningTime::parse_amz_date(&format!("{compact}Z"))?;
-    Some(now.0 - t.0)
+pub(crate) fn age_seconds(initiated: &str, now: SigningTime) -> Option<i64> {
+    let t = crate::time::parse_time(initiated)?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some(now.0 - i64::try_from(secs).ok()?)
 }
 
 /// `90s`, `30m`, `24h`, `7d` (or plain seconds).
 ///
 /// # Errors
 /// A message naming the bad value.
-pub fn parse_duration(text: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
     let t = text.trim();
     let (num, mult) = match t.chars().last() {
         Some('s') => (&t[..t.len() - 1], 1),

@@ -10,7 +10,7 @@ static SECRETS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Remembers a secret so that [`redact`] hides it. Short strings are ignored (they would
 /// redact ordinary words).
-pub fn register(secret: &str) {
+pub(crate) fn register(secret: &str) {
     if secret.len() < 8 {
         return;
     }
@@ -21,7 +21,7 @@ pub fn register(secret: &str) {
 }
 
 /// `text` with every registered secret replaced by `** redacted **`.
-pub fn redact(text: &str) -> Cow<'_, str> {
+pub(crate) fn redact(text: &str) -> Cow<'_, str> {
     let list = SECRETS.lock().unwrap_or_else(PoisonError::into_inner);
     let mut out = Cow::Borrowed(text);
     for secret in list.iter() {

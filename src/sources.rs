@@ -9,7 +9,7 @@ use crate::s3::addr::S3Url;
 
 /// One upload to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
+pub(crate) struct Job {
     /// `None` for standard input.
     pub path: Option<PathBuf>,
     /// The size when the sources were listed (for the progress total and to choose single
@@ -21,7 +21,7 @@ pub struct Job {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Filter {
+pub(crate) enum Filter {
     Exclude(String),
     Include(String),
 }
@@ -31,7 +31,7 @@ pub enum Filter {
 /// # Errors
 /// [`Error::Usage`] for a missing source, a directory without `--recursive`, stdin mixed with
 /// other sources, or several sources with a destination that is not a prefix.
-pub fn expand(
+pub(crate) fn expand(
     sources: &[String],
     dest: &S3Url,
     recursive: bool,
@@ -150,7 +150,7 @@ fn walk(
 }
 
 /// aws-cli's rule: everything is included, then each filter in order may flip it.
-pub fn included(rel_path: &str, filters: &[Filter]) -> bool {
+pub(crate) fn included(rel_path: &str, filters: &[Filter]) -> bool {
     let mut keep = true;
     for f in filters {
         match f {
@@ -163,7 +163,7 @@ pub fn included(rel_path: &str, filters: &[Filter]) -> bool {
 }
 
 /// fnmatch-style matching: `*` any run (including `/`), `?` one character, `[abc]`/`[!a-z]` sets.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let (mut pi, mut ti) = (0, 0);

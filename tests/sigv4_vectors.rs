@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use s3up::credentials::Credentials;
 use s3up::sigv4::{
-    sha256_hex, ChunkSigner, PayloadHash, Request, Scope, SessionTokenMode, Settings, Signer,
-    SigningTime, UriEncoding,
+    sha256_hex, testing::ChunkSigner, PayloadHash, Request, Scope, SessionTokenMode, Settings,
+    Signer, SigningTime, UriEncoding,
 };
 use serde_json::Value;
 

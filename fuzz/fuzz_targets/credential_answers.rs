@@ -4,7 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use s3up::credentials::expiring::{format_time, parse_json, parse_time, TokenField};
+use s3up::credentials::expiring::{parse_json, TokenField};
+use s3up::time::{format_time, parse_time};
 
 fuzz_target!(|data: &[u8]| {
     for field in [TokenField::Token, TokenField::SessionToken] {

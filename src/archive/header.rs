@@ -6,7 +6,7 @@
 
 use tar::{EntryType, Header};
 
-pub const BLOCK: usize = 512;
+pub(super) const BLOCK: usize = 512;
 
 const NAME: std::ops::Range<usize> = 0..100;
 const LINKNAME: std::ops::Range<usize> = 157..257;
@@ -18,7 +18,7 @@ const MAX_OCTAL_7: u64 = 0o777_7777;
 
 /// One archive member, as the header describes it.
 #[derive(Debug, Clone)]
-pub struct Entry<'a> {
+pub(super) struct Entry<'a> {
     /// Member name; directories end with `/`.
     pub name: &'a [u8],
     pub kind: EntryType,
@@ -35,7 +35,7 @@ pub struct Entry<'a> {
 }
 
 /// The bytes that precede the member's data: the PAX header (if needed) and the ustar header.
-pub fn encode(e: &Entry<'_>) -> Vec<u8> {
+pub(super) fn encode(e: &Entry<'_>) -> Vec<u8> {
     let mut records: Vec<(&str, Vec<u8>)> = Vec::new();
     let mut h = Header::new_ustar();
     if !set_name(&mut h, e.name) {
@@ -93,7 +93,7 @@ pub fn encode(e: &Entry<'_>) -> Vec<u8> {
 }
 
 /// Bytes of zeros that pad `len` data bytes to a whole block.
-pub fn padding(len: u64) -> usize {
+pub(super) fn padding(len: u64) -> usize {
     let rem = (len % BLOCK as u64) as usize;
     if rem == 0 {
         0

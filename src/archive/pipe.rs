@@ -22,7 +22,7 @@ enum Msg {
 }
 
 /// The producer's end: bytes written here reach the reader in order.
-pub struct PipeWriter {
+pub(super) struct PipeWriter {
     tx: SyncSender<Msg>,
     buf: Vec<u8>,
     written: u64,
@@ -30,12 +30,12 @@ pub struct PipeWriter {
 
 /// A second handle on the producer's end that can only report failure; it stays with the
 /// producer when the writer itself is buried inside an encoder that an error dropped.
-pub struct PipeFailer {
+pub(super) struct PipeFailer {
     tx: SyncSender<Msg>,
 }
 
 /// The consumer's end.
-pub struct PipeReader {
+pub(super) struct PipeReader {
     rx: Receiver<Msg>,
     current: Vec<u8>,
     pos: usize,
@@ -49,7 +49,7 @@ enum State {
 }
 
 /// A new pipe.
-pub fn pipe() -> (PipeWriter, PipeFailer, PipeReader) {
+pub(super) fn pipe() -> (PipeWriter, PipeFailer, PipeReader) {
     let (tx, rx) = sync_channel(DEPTH);
     let writer = PipeWriter {
         tx: tx.clone(),
@@ -86,7 +86,7 @@ impl PipeWriter {
     ///
     /// # Errors
     /// `BrokenPipe` when the reader is gone.
-    pub fn close(mut self) -> io::Result<u64> {
+    pub(super) fn close(mut self) -> io::Result<u64> {
         self.send_buffered()?;
         self.tx.send(Msg::End).map_err(|_| reader_gone())?;
         Ok(self.written)
@@ -111,7 +111,7 @@ impl Write for PipeWriter {
 
 impl PipeFailer {
     /// Hands `err` to the reader, which returns it instead of more data.
-    pub fn fail(self, err: io::Error) {
+    pub(super) fn fail(self, err: io::Error) {
         // A reader that is gone needs no error.
         let _ = self.tx.send(Msg::Failed(err));
     }

@@ -12,7 +12,7 @@ use crate::sources::Filter;
 
 /// The parsed command line.
 #[derive(Debug)]
-pub struct CommandLine {
+pub(super) struct CommandLine {
     pub top: TopLevel,
     /// `--exclude`/`--include`, in the order given.
     pub filters: Vec<Filter>,
@@ -22,7 +22,7 @@ pub struct CommandLine {
 ///
 /// # Errors
 /// argh's early exit (help, or a usage error with its message).
-pub fn parse(name: &str, args: &[String]) -> Result<CommandLine, EarlyExit> {
+pub(super) fn parse(name: &str, args: &[String]) -> Result<CommandLine, EarlyExit> {
     let tokens: Vec<&str> = args
         .iter()
         .flat_map(|a| match a.strip_prefix("--zstd=") {

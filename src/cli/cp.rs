@@ -14,7 +14,7 @@ use crate::sources::{self, Filter, Job};
 use crate::upload::{self, Control, Target, UploadOptions};
 
 /// `filters`: `--exclude`/`--include` in the order given.
-pub fn run(args: &CpArgs, filters: &[Filter]) -> Result<u8, Error> {
+pub(super) fn run(args: &CpArgs, filters: &[Filter]) -> Result<u8, Error> {
     let Some((dest, sources)) = args.paths.split_last() else {
         return Err(usage("usage: s3up cp SRC... s3://BUCKET/KEY"));
     };

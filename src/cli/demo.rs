@@ -17,7 +17,7 @@ use crate::transport::{Transport, TransportOptions};
 const BUCKET: &str = "demo";
 
 /// Runs the demo; exit 0 only when every byte came back as it went up.
-pub fn run() -> ExitCode {
+pub(super) fn run() -> ExitCode {
     match demo() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -14,7 +14,7 @@ use crate::transport::TransportErrorKind;
 /// Past this, S3 refuses signatures (RequestTimeTooSkewed).
 const MAX_SKEW_SECS: i64 = 15 * 60;
 
-pub fn run(args: &DoctorArgs) -> Result<u8, Error> {
+pub(super) fn run(args: &DoctorArgs) -> Result<u8, Error> {
     let target = args
         .url
         .as_deref()

@@ -10,7 +10,7 @@ mod mpu;
 mod output;
 mod presign;
 #[cfg(feature = "server")]
-pub mod serve;
+mod serve;
 mod tar;
 mod transfer;
 

@@ -5,7 +5,7 @@ use super::{process_env, usage};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 
-pub fn run(args: &MpuArgs) -> Result<u8, Error> {
+pub(super) fn run(args: &MpuArgs) -> Result<u8, Error> {
     match &args.command {
         MpuCommand::Ls(a) => ls(a),
         MpuCommand::Abort(a) => abort(a),

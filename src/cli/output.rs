@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::upload::{Control, UploadReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
+pub(super) enum Verbosity {
     Normal,
     OnlyErrors,
     Json,
@@ -17,7 +17,7 @@ pub enum Verbosity {
 
 impl Verbosity {
     /// `--json` wins over `--only-show-errors`/`--quiet`.
-    pub fn from_flags(json: bool, only_errors: bool, quiet: bool) -> Self {
+    pub(super) fn from_flags(json: bool, only_errors: bool, quiet: bool) -> Self {
         if json {
             Self::Json
         } else if only_errors || quiet {
@@ -29,7 +29,7 @@ impl Verbosity {
 }
 
 /// The `--json` object of one upload (callers may add fields).
-pub fn report_json(
+pub(super) fn report_json(
     source: &str,
     bucket: &str,
     key: &str,
@@ -49,7 +49,7 @@ pub fn report_json(
     })
 }
 
-pub fn uploaded(
+pub(super) fn uploaded(
     verbosity: Verbosity,
     source: &str,
     bucket: &str,
@@ -67,7 +67,7 @@ pub fn uploaded(
 }
 
 /// Like [`uploaded`], with `extra` fields in the JSON object.
-pub fn uploaded_with(
+pub(super) fn uploaded_with(
     verbosity: Verbosity,
     source: &str,
     bucket: &str,
@@ -88,19 +88,19 @@ pub fn uploaded_with(
     }
 }
 
-pub fn failed(source: &str, bucket: &str, key: &str, err: &dyn std::fmt::Display) {
+pub(super) fn failed(source: &str, bucket: &str, key: &str, err: &dyn std::fmt::Display) {
     eprintln!("upload failed: {source} to s3://{bucket}/{key}: {err}");
 }
 
 /// A progress line redrawn on stderr while an upload runs; nothing when stderr is not a
 /// terminal (cron, CI, pipes).
-pub struct Progress {
+pub(super) struct Progress {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Progress {
-    pub fn start(control: Arc<Control>, total: Option<u64>, enabled: bool) -> Self {
+    pub(super) fn start(control: Arc<Control>, total: Option<u64>, enabled: bool) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         if !enabled || !std::io::stderr().is_terminal() {
             return Self { stop, thread: None };
@@ -148,7 +148,7 @@ impl Drop for Progress {
     }
 }
 
-pub fn human(bytes: u64) -> String {
+pub(super) fn human(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

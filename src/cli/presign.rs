@@ -5,7 +5,7 @@ use super::{process_env, usage};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 
-pub fn run(args: &PresignArgs) -> Result<u8, Error> {
+pub(super) fn run(args: &PresignArgs) -> Result<u8, Error> {
     let url = S3Url::parse(&args.url).map_err(|e| usage(e.to_string()))?;
     if url.key.is_empty() {
         return Err(usage(format!("{}: presign needs an object key", args.url)));

@@ -13,7 +13,7 @@ use test_server::metadata::{MetadataConfig, TokenMode};
 /// run the embedded S3 test server: verifies every signature, logs like S3 server access logs
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "serve")]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// storage directory (default: a temporary directory, deleted at exit)
     #[argh(option)]
     pub root: Option<PathBuf>,
@@ -305,7 +305,7 @@ fn banner(
 
 /// Runs the server until SIGINT/SIGTERM. Exit 0 after a clean shutdown, 1 when the server
 /// cannot start, 2 for bad flags.
-pub fn run(args: ServeArgs) -> ExitCode {
+pub(super) fn run(args: ServeArgs) -> ExitCode {
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {

@@ -19,7 +19,7 @@ use crate::upload::{self, Target, UploadReport};
 
 const DEFAULT_ZSTD_LEVEL: i32 = 3;
 
-pub fn run(args: &TarArgs) -> Result<u8, Error> {
+pub(super) fn run(args: &TarArgs) -> Result<u8, Error> {
     let (spec, dest) = parse(args)?;
     let display = args.paths[..args.paths.len() - 1].join(" ");
     let verbosity = Verbosity::from_flags(args.json, args.only_show_errors, args.quiet);

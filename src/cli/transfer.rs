@@ -14,7 +14,7 @@ use crate::upload::{Control, UploadOptions};
 ///
 /// # Errors
 /// Configuration and credential errors (exit 2).
-pub fn prepare(
+pub(super) fn prepare(
     common: CommonOptions,
     flags: &TransferFlags,
 ) -> Result<(Session, UploadOptions, Arc<Control>), Error> {

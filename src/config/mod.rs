@@ -3,7 +3,7 @@
 //! for `doctor` and error messages) and, for transfers, into upload options
 //! ([`transfer`]). The profile files are read and parsed once per command.
 
-pub mod transfer;
+pub(crate) mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -12,7 +12,7 @@ use crate::upload::{plan, ChecksumMode, UploadOptions};
 
 /// The object and transfer flags of `cp` and `tar`, as given on the command line.
 #[derive(Debug, Clone, Default)]
-pub struct TransferFlags {
+pub(crate) struct TransferFlags {
     pub storage_class: Option<String>,
     pub sse: Option<String>,
     pub sse_kms_key_id: Option<String>,
@@ -31,7 +31,7 @@ pub struct TransferFlags {
     pub retries: Option<u32>,
 }
 
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
 
 fn size_flag(name: &str, value: Option<&String>) -> Result<Option<u64>, Error> {
     value
@@ -43,7 +43,7 @@ fn size_flag(name: &str, value: Option<&String>) -> Result<Option<u64>, Error> {
 ///
 /// # Errors
 /// [`Error::Usage`] for malformed values.
-pub fn upload_options(
+pub(crate) fn upload_options(
     t: &TransferFlags,
     s3: &S3Settings,
     env: Env,
@@ -135,7 +135,7 @@ fn limits(env: Env) -> Result<plan::Limits, Error> {
 ///
 /// # Errors
 /// A malformed rate.
-pub fn rate_limit(t: &TransferFlags, s3: &S3Settings) -> Result<Option<u64>, Error> {
+pub(crate) fn rate_limit(t: &TransferFlags, s3: &S3Settings) -> Result<Option<u64>, Error> {
     let flag = t
         .limit_rate
         .as_deref()

@@ -73,7 +73,7 @@ impl Tried {
 /// # Errors
 /// [`Error::Credentials`] listing every source tried and why it gave nothing, or naming the
 /// configured source that failed.
-pub fn resolve(
+pub(crate) fn resolve(
     ctx: &Context,
     settings: &ProfileSettings,
 ) -> Result<Arc<dyn ProvideCredentials>, Error> {

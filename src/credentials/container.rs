@@ -16,7 +16,7 @@ use crate::body::Body;
 use crate::context::Context;
 use crate::transport::{HttpRequest, Transport};
 
-pub const ECS_HOST: &str = "169.254.170.2";
+pub(crate) const ECS_HOST: &str = "169.254.170.2";
 const TIMEOUT: Duration = Duration::from_secs(2);
 const ATTEMPTS: u32 = 3;
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
@@ -31,7 +31,7 @@ enum Auth {
 }
 
 /// A container credentials endpoint.
-pub struct ContainerCredentials {
+pub(crate) struct ContainerCredentials {
     url: String,
     auth: Auth,
     transport: Transport,
@@ -43,7 +43,7 @@ impl ContainerCredentials {
     /// # Errors
     /// A full URI s3up must not send the token to (plain HTTP to a host that is neither
     /// loopback nor a container-credentials address), as aws-cli refuses it.
-    pub fn from_env(ctx: &Context) -> Result<Option<Self>, String> {
+    pub(crate) fn from_env(ctx: &Context) -> Result<Option<Self>, String> {
         let url = match (
             ctx.var("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
             ctx.var("AWS_CONTAINER_CREDENTIALS_FULL_URI"),

@@ -20,18 +20,18 @@ use crate::body::Body;
 use crate::context::Context;
 use crate::transport::{HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind};
 
-pub const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
-pub const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
+pub(crate) const DEFAULT_ENDPOINT: &str = "http://169.254.169.254";
+pub(crate) const IPV6_ENDPOINT: &str = "http://[fd00:ec2::254]";
 const TOKEN_TTL_SECS: u64 = 21_600;
 const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 const CREDENTIALS_PATH: &str = "/latest/meta-data/iam/security-credentials/";
 
 /// The hint for a token call that got no answer.
-pub const HOP_LIMIT_HINT: &str = "in a container on EC2 the likely cause is the instance's metadata hop limit (1 by default): raise it with `aws ec2 modify-instance-metadata-options --instance-id <ID> --http-put-response-hop-limit 2`; off EC2, set AWS_EC2_METADATA_DISABLED=true to skip instance metadata";
+pub(crate) const HOP_LIMIT_HINT: &str = "in a container on EC2 the likely cause is the instance's metadata hop limit (1 by default): raise it with `aws ec2 modify-instance-metadata-options --instance-id <ID> --http-put-response-hop-limit 2`; off EC2, set AWS_EC2_METADATA_DISABLED=true to skip instance metadata";
 
 /// How to reach instance metadata.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub endpoint: String,
     /// Connect and answer timeout of each request (aws-cli: 1 s).
     pub timeout: Duration,
@@ -50,7 +50,7 @@ impl Settings {
     ///
     /// # Errors
     /// `AWS_EC2_METADATA_DISABLED=true`, or a bad timeout or attempts value.
-    pub fn from_env(ctx: &Context) -> Result<Self, String> {
+    pub(crate) fn from_env(ctx: &Context) -> Result<Self, String> {
         if is_true(ctx.var("AWS_EC2_METADATA_DISABLED")) {
             return Err("disabled by AWS_EC2_METADATA_DISABLED=true".into());
         }
@@ -104,7 +104,7 @@ enum Session {
 const V1_RETRY: Duration = Duration::from_secs(300);
 
 /// A client of one instance metadata service, caching its IMDSv2 token (or the IMDSv1 fallback).
-pub struct Imds {
+pub(crate) struct Imds {
     settings: Settings,
     transport: Transport,
     session: Mutex<Option<(Session, Instant)>>,
@@ -112,7 +112,7 @@ pub struct Imds {
 }
 
 impl Imds {
-    pub fn new(settings: Settings) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
         Self {
             transport: Transport::direct(settings.timeout),
             settings,
@@ -121,7 +121,7 @@ impl Imds {
         }
     }
 
-    pub fn endpoint(&self) -> &str {
+    pub(crate) fn endpoint(&self) -> &str {
         &self.settings.endpoint
     }
 
@@ -197,7 +197,7 @@ impl Imds {
     ///
     /// # Errors
     /// Why neither gave an answer, naming the hop limit when the token call timed out.
-    pub fn get(&self, path: &str) -> Result<HttpResponse, String> {
+    pub(crate) fn get(&self, path: &str) -> Result<HttpResponse, String> {
         let mut session = self.session(false)?;
         for retry in [false, true] {
             let Session::V2(token) = &session else {
@@ -265,7 +265,7 @@ impl Imds {
     ///
     /// # Errors
     /// No role attached, or the service did not answer.
-    pub fn role(&self) -> Result<String, String> {
+    pub(crate) fn role(&self) -> Result<String, String> {
         let r = self.get(CREDENTIALS_PATH)?;
         match r.status {
             200 => String::from_utf8_lossy(&r.body)
@@ -287,7 +287,7 @@ impl Imds {
     ///
     /// # Errors
     /// As [`role`](Self::role), or an unusable credentials document.
-    pub fn credentials(&self) -> Result<Expiring, String> {
+    pub(crate) fn credentials(&self) -> Result<Expiring, String> {
         let role = self.role()?;
         let r = self.get(&format!("{CREDENTIALS_PATH}{role}"))?;
         if r.status != 200 {
@@ -300,7 +300,7 @@ impl Imds {
     }
 
     /// `placement/region`, if the service answers it.
-    pub fn region(&self) -> Option<String> {
+    pub(crate) fn region(&self) -> Option<String> {
         let r = self.get("/latest/meta-data/placement/region").ok()?;
         let region = String::from_utf8(r.body).ok()?.trim().to_owned();
         (r.status == 200 && !region.is_empty()).then_some(region)
@@ -308,7 +308,7 @@ impl Imds {
 }
 
 /// The instance role as a [`Fetch`].
-pub struct InstanceRole {
+pub(crate) struct InstanceRole {
     pub imds: Imds,
 }
 

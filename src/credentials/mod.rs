@@ -2,12 +2,12 @@
 //! `Debug` and `Display` show only the (masked) access key id and whether a token is present;
 //! the secret and token live in zeroizing buffers and never reach any output.
 
-pub mod chain;
-pub mod container;
+pub(crate) mod chain;
+pub(crate) mod container;
 pub mod expiring;
-pub mod imds;
+pub(crate) mod imds;
 pub mod process;
-pub mod refresh;
+pub(crate) mod refresh;
 pub mod web_identity;
 
 use std::time::Duration;
@@ -45,7 +45,7 @@ impl Credentials {
     /// From `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, read through
     /// `lookup` (so tests need not touch the process environment). `None` unless both the key id
     /// and the secret are set and non-empty.
-    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
+    pub(crate) fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
         let id = lookup("AWS_ACCESS_KEY_ID").filter(|v| !v.is_empty())?;
         let secret = lookup("AWS_SECRET_ACCESS_KEY").filter(|v| !v.is_empty())?;
         Some(Self::new(id, secret, lookup("AWS_SESSION_TOKEN")))
@@ -69,7 +69,7 @@ impl Credentials {
     }
 }
 
-pub fn mask(id: &str) -> String {
+pub(crate) fn mask(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
     if chars.len() <= 8 {
         return "*".repeat(chars.len());

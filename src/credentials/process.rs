@@ -9,7 +9,7 @@ use super::expiring::{parse_json, Expiring, TokenField};
 use super::refresh::Fetch;
 
 /// A configured `credential_process`.
-pub struct CredentialProcess {
+pub(crate) struct CredentialProcess {
     argv: Vec<String>,
     /// Where it was configured (`file:line`), for messages.
     origin: String,
@@ -18,7 +18,7 @@ pub struct CredentialProcess {
 impl CredentialProcess {
     /// # Errors
     /// An empty command or unbalanced quotes.
-    pub fn new(command: &str, origin: String) -> Result<Self, String> {
+    pub(crate) fn new(command: &str, origin: String) -> Result<Self, String> {
         let argv = split(command).map_err(|e| format!("{origin}: credential_process: {e}"))?;
         if argv.is_empty() {
             return Err(format!("{origin}: credential_process is empty"));

@@ -7,19 +7,20 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use super::expiring::{format_time, Expiring};
+use super::expiring::Expiring;
 use super::{Credentials, ProvideCredentials};
 use crate::error::Error;
+use crate::time::format_time;
 
 /// How long before `Expiration` credentials are replaced, by default.
-pub const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
+pub(crate) const DEFAULT_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// After a failed refresh with still-valid credentials, how long to keep using them before
 /// trying again.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(10);
 
 /// A source of temporary credentials: instance metadata, a container endpoint, STS, a process.
-pub trait Fetch: Send + Sync {
+pub(crate) trait Fetch: Send + Sync {
     /// Fetches fresh credentials.
     ///
     /// # Errors
@@ -41,7 +42,7 @@ struct Cached {
 
 /// Caches what a [`Fetch`] gave and fetches again before it expires. Thread-safe: one worker
 /// refreshes while the others wait for its result.
-pub struct RefreshingCredentials<F: Fetch> {
+pub(crate) struct RefreshingCredentials<F: Fetch> {
     fetcher: F,
     margin: Duration,
     cached: Mutex<Option<Cached>>,
@@ -49,13 +50,13 @@ pub struct RefreshingCredentials<F: Fetch> {
 
 impl<F: Fetch> RefreshingCredentials<F> {
     /// Refreshes [`DEFAULT_MARGIN`] before expiry (or at half-life if that comes later).
-    pub fn new(fetcher: F) -> Self {
+    pub(crate) fn new(fetcher: F) -> Self {
         Self::with_margin(fetcher, DEFAULT_MARGIN)
     }
 
     /// Refreshes `margin` before expiry, or at half the credentials' lifetime if that comes
     /// later (so credentials valid for seconds are not fetched again for every request).
-    pub fn with_margin(fetcher: F, margin: Duration) -> Self {
+    pub(crate) fn with_margin(fetcher: F, margin: Duration) -> Self {
         Self {
             fetcher,
             margin,
@@ -75,7 +76,7 @@ impl<F: Fetch> RefreshingCredentials<F> {
     ///
     /// # Errors
     /// Why the source gave nothing, when no still-valid credentials are cached.
-    pub fn current(&self) -> Result<Credentials, String> {
+    pub(crate) fn current(&self) -> Result<Credentials, String> {
         let mut cached = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         let now = SystemTime::now();
         if let Some(c) = cached.as_ref() {

@@ -9,7 +9,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::expiring::{parse_time, Expiring};
+use super::expiring::Expiring;
 use super::refresh::Fetch;
 use super::Credentials;
 use crate::body::Body;
@@ -17,10 +17,11 @@ use crate::context::Context;
 use crate::profile::ProfileSettings;
 use crate::s3::xml;
 use crate::sigv4::uri_encode;
+use crate::time::parse_time;
 use crate::transport::{HttpRequest, Transport};
 
 /// The STS call, ready to repeat.
-pub struct WebIdentity {
+pub(crate) struct WebIdentity {
     token_file: String,
     role_arn: String,
     session_name: String,
@@ -36,7 +37,7 @@ fn region(ctx: &Context, profile: &ProfileSettings) -> Option<String> {
 }
 
 /// `https://sts.REGION.amazonaws.com` (`.com.cn` in China), or the global endpoint.
-pub fn default_endpoint(region: Option<&str>) -> String {
+pub(crate) fn default_endpoint(region: Option<&str>) -> String {
     match region {
         Some(r) if r.starts_with("cn-") => format!("https://sts.{r}.amazonaws.com.cn"),
         Some(r) => format!("https://sts.{r}.amazonaws.com"),
@@ -49,7 +50,7 @@ impl WebIdentity {
     ///
     /// # Errors
     /// A token file without a role ARN, or a transport that cannot be built.
-    pub fn from_config(ctx: &Context, profile: &ProfileSettings) -> Result<Option<Self>, String> {
+    pub(crate) fn from_config(ctx: &Context, profile: &ProfileSettings) -> Result<Option<Self>, String> {
         let setting = |var: &str, key: &str| {
             ctx.var(var)
                 .or_else(|| profile.text(key).map(|(v, _)| v.to_owned()))

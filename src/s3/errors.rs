@@ -98,7 +98,7 @@ fn lookup(code: &str) -> Option<&'static Entry> {
 }
 
 /// The class of an error answer: by its code, else (an unknown code, or none) by its status.
-pub fn classify(code: &str, status: u16) -> Class {
+pub(crate) fn classify(code: &str, status: u16) -> Class {
     match lookup(code) {
         Some(e) => e.class,
         None if matches!(status, 500 | 502 | 503 | 504) => Class::Transient,
@@ -107,18 +107,18 @@ pub fn classify(code: &str, status: u16) -> Class {
 }
 
 /// What to do about `code`, if s3up knows a fix.
-pub fn fix(code: &str) -> Option<&'static str> {
+pub(crate) fn fix(code: &str) -> Option<&'static str> {
     lookup(code).map(|e| e.fix).filter(|f| !f.is_empty())
 }
 
 /// What `code` means, in a few words (the code itself when unknown).
-pub fn meaning(code: &str) -> &str {
+pub(crate) fn meaning(code: &str) -> &str {
     lookup(code).map_or(code, |e| e.meaning)
 }
 
 /// The code S3 would have sent for an answer without an error document (HEAD answers carry
 /// none): a 404 on a bucket-level request is a missing bucket.
-pub fn code_for_status(status: u16, bucket_level: bool) -> &'static str {
+pub(crate) fn code_for_status(status: u16, bucket_level: bool) -> &'static str {
     match status {
         404 if bucket_level => "NoSuchBucket",
         301 => "PermanentRedirect",

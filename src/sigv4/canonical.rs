@@ -24,7 +24,7 @@ pub fn uri_encode(input: &str, keep_slash: bool) -> String {
 /// The path as it goes on the wire (normalised if the settings ask for it). With single (S3)
 /// encoding `path` is the decoded key path and is encoded here, once; with double encoding
 /// `path` is taken as already on the wire, as generic SigV4 signers take it.
-pub fn wire_path(path: &str, settings: &Settings) -> String {
+pub(super) fn wire_path(path: &str, settings: &Settings) -> String {
     let path = if settings.normalize_path {
         normalize_path(path)
     } else {
@@ -37,7 +37,7 @@ pub fn wire_path(path: &str, settings: &Settings) -> String {
 }
 
 /// The canonical URI: the wire path, encoded a second time for generic services.
-pub fn canonical_uri(wire_path: &str, settings: &Settings) -> String {
+pub(super) fn canonical_uri(wire_path: &str, settings: &Settings) -> String {
     let uri = match settings.uri_encoding {
         UriEncoding::Single => wire_path.to_owned(),
         UriEncoding::Double => uri_encode(wire_path, true),
@@ -92,7 +92,7 @@ pub fn canonical_query(params: &[(String, String)]) -> String {
 
 /// Canonical headers and the signed-header list. Names are lower-cased and sorted; values are
 /// trimmed with inner runs of spaces collapsed; repeated names are joined with `,` in request order.
-pub fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
+pub(super) fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
     let mut merged: Vec<(String, String)> = Vec::with_capacity(headers.len());
     let mut lowered: Vec<(String, String)> = headers
         .iter()

@@ -38,10 +38,10 @@ impl Default for Sha256 {
 /// The derived signing key: kSecret -> kDate -> kRegion -> kService -> kSigning.
 /// Built once per (date, region, service) and reused: ring's `hmac::Key` precomputes the padded
 /// key blocks, so reuse saves four HMACs per request.
-pub struct SigningKey(hmac::Key);
+pub(super) struct SigningKey(hmac::Key);
 
 impl SigningKey {
-    pub fn derive(secret: &str, date: &str, region: &str, service: &str) -> Self {
+    pub(super) fn derive(secret: &str, date: &str, region: &str, service: &str) -> Self {
         let mut k_secret = Vec::with_capacity(4 + secret.len());
         k_secret.extend_from_slice(b"AWS4");
         k_secret.extend_from_slice(secret.as_bytes());
@@ -54,7 +54,7 @@ impl SigningKey {
     }
 
     /// Lower-case hex HMAC-SHA256 of `data` under this key: a SigV4 signature.
-    pub fn sign_hex(&self, data: &[u8]) -> String {
+    pub(super) fn sign_hex(&self, data: &[u8]) -> String {
         hex(hmac::sign(&self.0, data).as_ref())
     }
 }

@@ -11,14 +11,13 @@
 //! suite uses.
 
 mod canonical;
-mod chunked;
 mod crypto;
+pub mod testing;
 mod time;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use canonical::{canonical_query, uri_encode};
-pub use chunked::{ChunkSigner, TrailerEncoder};
 pub use crypto::{hex, sha256_hex, Sha256};
 pub use time::SigningTime;
 
@@ -361,14 +360,14 @@ impl Signer {
     }
 
     /// A signer for the chunks of a `STREAMING-AWS4-HMAC-SHA256-PAYLOAD` body, chained from the
-    /// request's (seed) signature.
+    /// request's (seed) signature (see [`testing`]).
     pub fn chunk_signer(
         &self,
         creds: &Credentials,
         scope: &Scope,
         seed_signature: &str,
-    ) -> ChunkSigner {
-        ChunkSigner::new(
+    ) -> testing::ChunkSigner {
+        testing::ChunkSigner::new(
             self.key(creds, scope),
             scope.time.amz_date(),
             scope.credential_scope(),

@@ -32,25 +32,25 @@ impl Control {
         self.interrupted.load(Ordering::SeqCst)
     }
 
-    pub fn checksums_refused(&self) -> bool {
+    pub(crate) fn checksums_refused(&self) -> bool {
         self.checksums_refused.load(Ordering::Relaxed)
     }
 
     /// Records that the server refused checksums; true the first time (to warn once).
-    pub fn refuse_checksums(&self) -> bool {
+    pub(crate) fn refuse_checksums(&self) -> bool {
         !self.checksums_refused.swap(true, Ordering::Relaxed)
     }
 
-    pub fn add_done(&self, bytes: u64) {
+    pub(crate) fn add_done(&self, bytes: u64) {
         self.bytes_done.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    pub fn bytes_done(&self) -> u64 {
+    pub(crate) fn bytes_done(&self) -> u64 {
         self.bytes_done.load(Ordering::Relaxed)
     }
 
     /// Waits until `bytes` fit the shared bandwidth budget (no-op without `--limit-rate`).
-    pub fn throttle(&self, bytes: u64) {
+    pub(crate) fn throttle(&self, bytes: u64) {
         if let Some(l) = &self.limiter {
             l.acquire(bytes, self);
         }

@@ -230,7 +230,7 @@ impl Client {
         format!("{}?{}", p.wire_path, p.wire_query)
     }
 
-    pub fn chunk_signer(&self, prepared: &Prepared) -> s3up::sigv4::ChunkSigner {
+    pub fn chunk_signer(&self, prepared: &Prepared) -> s3up::sigv4::testing::ChunkSigner {
         self.signer
             .chunk_signer(&self.creds, &self.scope(prepared.time), &prepared.signature)
     }

@@ -1,6 +1,10 @@
-//! aws-chunked body framing: signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and unsigned
-//! chunks closed by a checksum trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`). The encoded length
-//! is exact and known before the body is sent, as `Content-Length` must be.
+//! For tests, fuzzing and benchmarks, not for s3up's own requests: aws-chunked body framing,
+//! signed chunks (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`) and unsigned chunks closed by a checksum
+//! trailer (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`). s3up's uploads know each body's hash and
+//! checksum before sending it (parts are files or buffers), so they never frame a body; the
+//! test suite uses these encoders to check that the test server verifies what other clients
+//! send. The encoded length is exact and known before the body is sent, as `Content-Length`
+//! must be.
 
 use std::sync::Arc;
 
