@@ -50,7 +50,10 @@ impl WebIdentity {
     ///
     /// # Errors
     /// A token file without a role ARN, or a transport that cannot be built.
-    pub(crate) fn from_config(ctx: &Context, profile: &ProfileSettings) -> Result<Option<Self>, String> {
+    pub(crate) fn from_config(
+        ctx: &Context,
+        profile: &ProfileSettings,
+    ) -> Result<Option<Self>, String> {
         let setting = |var: &str, key: &str| {
             ctx.var(var)
                 .or_else(|| profile.text(key).map(|(v, _)| v.to_owned()))

@@ -4,7 +4,13 @@
 //! Self-correcting as the spec asks: a `RequestTimeTooSkewed` answer sets the clock offset from
 //! the server's `Date` and re-signs; a wrong-region answer switches region and re-signs; an
 //! expired token refreshes the credentials. Transient faults (5xx, SlowDown, RequestTimeout,
-//! resets, timeouts) are retried with exponential backoff and full jitter.
+//! resets, timeouts) are retried with exponential backoff and full jitter. What an answer
+//! means, and the corrections, are in [`answer`].
+
+mod answer;
+
+pub(crate) use answer::s3_error;
+use answer::{succeeded, Correction};
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -14,9 +20,7 @@ use crate::body::Body;
 use crate::credentials::ProvideCredentials;
 use crate::error::Error;
 use crate::s3::addr::{AddressingStyle, Endpoint};
-use crate::s3::errors::{self, Class};
 use crate::s3::ops::S3Request;
-use crate::s3::xml;
 use crate::sigv4::{PayloadHash, Request, Scope, Sha256, Signer, SigningTime};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
@@ -250,7 +254,11 @@ impl Client {
     ///
     /// # Errors
     /// As [`send`](Self::send).
-    pub(crate) fn send_cleanup(&self, req: &S3Request, min_attempts: u32) -> Result<Response, Error> {
+    pub(crate) fn send_cleanup(
+        &self,
+        req: &S3Request,
+        min_attempts: u32,
+    ) -> Result<Response, Error> {
         let payload = self.payload_hash(&req.body)?;
         self.send_attempts(req, &payload, self.options.max_attempts.max(min_attempts))
     }
@@ -366,111 +374,6 @@ impl Client {
             })?;
         log::debug!("{} {} -> {}", req.operation, url, resp.status);
         Ok(resp)
-    }
-
-    /// Fixes what the answer says is wrong with how we signed, if it can be fixed.
-    fn correct(&self, req: &S3Request, resp: &Response) -> Correction {
-        let body = xml::error_body(&resp.body).unwrap_or_default();
-        let code = if body.code.is_empty() {
-            errors::code_for_status(resp.status, req.key.is_empty()).to_owned()
-        } else {
-            body.code
-        };
-        match errors::classify(&code, resp.status) {
-            Class::Clock => self.correct_clock(resp),
-            Class::Region => {
-                let region = resp
-                    .header("x-amz-bucket-region")
-                    .map(str::to_owned)
-                    .or(body.region);
-                self.follow_region(req, region)
-            }
-            Class::Expired => {
-                self.credentials.invalidate();
-                log::info!("credentials expired: refreshing");
-                Correction::Corrected
-            }
-            Class::Transient => Correction::Retry,
-            _ => Correction::None,
-        }
-    }
-
-    /// Signs with the server's time from now on (its `Date` header).
-    fn correct_clock(&self, resp: &Response) -> Correction {
-        let Some(server) = resp
-            .header("date")
-            .and_then(|d| httpdate::parse_http_date(d).ok())
-        else {
-            return Correction::None;
-        };
-        let server = server
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-        let local = self.now().0 - self.clock_offset();
-        let offset = server - local;
-        self.clock_offset.store(offset, Ordering::Relaxed);
-        log::warn!(
-            "the local clock is off by {offset} s from the server's: signing with the server's time (fix the clock with NTP)"
-        );
-        Correction::Corrected
-    }
-
-    /// Switches to the bucket's region, when the answer names another one.
-    fn follow_region(&self, req: &S3Request, region: Option<String>) -> Correction {
-        match region {
-            // The name becomes part of a host name: accept only what regions look like.
-            Some(r) if r != self.region() && is_region_name(&r) => {
-                log::warn!(
-                    "bucket {} is in region {r}, not {}: following it",
-                    req.bucket,
-                    self.region()
-                );
-                *self.region.write().unwrap_or_else(PoisonError::into_inner) = r;
-                Correction::Corrected
-            }
-            _ => Correction::None,
-        }
-    }
-}
-
-/// A 2xx answer, without an `<Error>` document where the operation can hide one in a 200.
-fn succeeded(req: &S3Request, resp: &Response) -> bool {
-    resp.status < 300 && !(req.error_in_success && xml::error_body(&resp.body).is_some())
-}
-
-fn is_region_name(r: &str) -> bool {
-    !r.is_empty()
-        && r.len() <= 32
-        && r.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
-enum Correction {
-    Corrected,
-    Retry,
-    None,
-}
-
-/// An S3 error from an answer (a HEAD answer has no body: its status names the error).
-pub(crate) fn s3_error(req: &S3Request, resp: &Response) -> Error {
-    let body = xml::error_body(&resp.body).unwrap_or_default();
-    let code = if body.code.is_empty() {
-        errors::code_for_status(resp.status, req.key.is_empty()).to_owned()
-    } else {
-        body.code
-    };
-    Error::S3 {
-        operation: req.operation,
-        status: resp.status,
-        code,
-        message: body.message,
-        request_id: if body.request_id.is_empty() {
-            resp.header("x-amz-request-id")
-                .unwrap_or_default()
-                .to_owned()
-        } else {
-            body.request_id
-        },
     }
 }
 
