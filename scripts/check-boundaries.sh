@@ -5,7 +5,7 @@
 #   - the signer (src/sigv4/) is pure: no clock, file, network, environment or logging;
 #   - the S3 request descriptions (src/s3/) do no I/O: they import no transport;
 #   - the CLI (src/cli/) holds no protocol logic: it imports nothing of the signer;
-#   - only the client (src/client.rs) builds signed requests from credentials: no other module
+#   - only the client (src/client/) builds signed requests from credentials: no other module
 #     names the signer's Signer, Request or Scope.
 # Prints each offending line and exits 1, or says what it checked.
 set -euo pipefail
@@ -48,13 +48,13 @@ none_in() {
 none_in 'crate::transport|super::super::transport|(^|[^a-z_])ureq' src/s3/ "src/s3/ must not import the transport"
 none_in 'crate::sigv4|s3up::sigv4' src/cli/ "src/cli/ must not use the signer"
 signers=$(grep -rnE 'sigv4::[^;]*\b(Signer|Request|Scope)\b' src/ --include='*.rs' |
-    grep -vE '^src/(client\.rs|sigv4/)' || true)
+    grep -vE '^src/(client/|sigv4/)' || true)
 if [ -n "$signers" ]; then
-    echo "only src/client.rs builds signed requests from credentials:"
+    echo "only src/client/ builds signed requests from credentials:"
     echo "$signers"
     bad=1
 fi
 
 [ "$bad" = 0 ] || exit 1
 echo "boundaries hold: ureq only in src/transport.rs, ring only in src/sigv4/crypto.rs, src/sigv4/ pure,"
-echo "src/s3/ without the transport, src/cli/ without the signer, signing only in src/client.rs"
+echo "src/s3/ without the transport, src/cli/ without the signer, signing only in src/client/"

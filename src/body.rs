@@ -1,7 +1,9 @@
 //! The one request body type of s3up: bytes in memory, or a byte range of an open file that is
 //! read with positioned reads when it is sent (parts of files are never copied into memory
 //! whole, and workers share one descriptor). Used alike by the S3 request descriptions, the
-//! client, the upload engine and the transport.
+//! client, the upload engine and the transport. Its counterpart for answers is [`Sink`]: where
+//! the body of a successful answer goes, chunk by chunk (a range of a file written with
+//! positioned writes, or a buffer), so downloads hold no object in memory either.
 //!
 //! It never opens files and never touches the network: a `FileRange` borrows a file someone
 //! else opened, and reads it only at the offsets it names.
@@ -84,6 +86,24 @@ impl From<Vec<u8>> for Body<'_> {
 impl<'a> From<FileRange<'a>> for Body<'a> {
     fn from(r: FileRange<'a>) -> Self {
         Self::File(r)
+    }
+}
+
+/// Where the body of a successful answer goes, chunk by chunk, as it arrives (error answers are
+/// always read into memory, to be parsed).
+pub trait Sink {
+    /// Takes the next bytes of the body.
+    ///
+    /// # Errors
+    /// A local failure (a full disk, a closed pipe): the transfer stops and is not retried; the
+    /// sink keeps the error for its owner to report.
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
+}
+
+impl Sink for Vec<u8> {
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.extend_from_slice(chunk);
+        Ok(())
     }
 }
 

@@ -31,6 +31,11 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// A local file or stream could not be written (a download's destination).
+    Destination {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The server answered something that breaks the protocol or does not match what was sent
     /// (size, checksum, missing fields).
     Integrity(String),
@@ -99,6 +104,9 @@ impl fmt::Display for Error {
             Self::Transport { operation, source } => write!(f, "{operation} failed: {source}"),
             Self::Usage(m) | Self::Credentials(m) | Self::Integrity(m) => f.write_str(m),
             Self::Source { path, source } => write!(f, "cannot read {}: {source}", path.display()),
+            Self::Destination { path, source } => {
+                write!(f, "cannot write {}: {source}", path.display())
+            }
             Self::Interrupted => f.write_str("interrupted"),
         }
     }
@@ -108,7 +116,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Transport { source, .. } => Some(source),
-            Self::Source { source, .. } => Some(source),
+            Self::Source { source, .. } | Self::Destination { source, .. } => Some(source),
             _ => None,
         }
     }

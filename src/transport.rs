@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
-use crate::body::Body;
+use crate::body::{Body, Sink};
 
 /// Largest response body read into memory: S3 answers with small XML documents.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
+/// Bodies streamed into a sink are read in chunks of this size.
+const STREAM_CHUNK: usize = 256 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct TransportOptions {
@@ -77,6 +79,9 @@ pub enum TransportErrorKind {
     Io,
     /// Bad URL, bad configuration: retrying cannot help.
     Invalid,
+    /// The answer's body could not be taken locally (the [`Sink`] failed: a full disk, a closed
+    /// pipe); the sink holds the cause.
+    Local,
 }
 
 #[derive(Debug, Clone)]
@@ -172,14 +177,34 @@ impl Transport {
     /// Connection, TLS, timeout and I/O failures, classified by [`TransportErrorKind`]; a read
     /// failure of a file body is an I/O error.
     pub fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.send_into(req, None)
+    }
+
+    /// Like [`send`](Self::send), with the body of a 2xx answer handed to `sink` as it arrives
+    /// instead of read into memory (the answer's `body` is then empty). Error answers are read
+    /// into memory as always. When the connection breaks mid-body, the sink has what arrived
+    /// before.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); a failing sink is [`TransportErrorKind::Local`].
+    pub fn send_into(
+        &self,
+        req: &HttpRequest,
+        sink: Option<&mut dyn Sink>,
+    ) -> Result<HttpResponse, TransportError> {
         match &req.body {
-            Body::Bytes(bytes) => self.run(req, req.headers, &bytes[..]),
+            Body::Bytes(bytes) => self.run(req, req.headers, &bytes[..], sink),
             Body::File(range) => {
                 let mut headers = req.headers.to_vec();
                 headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-length"));
                 headers.push(("content-length".to_owned(), range.len.to_string()));
                 let mut reader = range.reader();
-                self.run(req, &headers, ureq::SendBody::from_reader(&mut reader))
+                self.run(
+                    req,
+                    &headers,
+                    ureq::SendBody::from_reader(&mut reader),
+                    sink,
+                )
             }
         }
     }
@@ -189,6 +214,7 @@ impl Transport {
         req: &HttpRequest,
         headers: &[(String, String)],
         body: impl ureq::AsSendBody,
+        sink: Option<&mut dyn Sink>,
     ) -> Result<HttpResponse, TransportError> {
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
@@ -214,21 +240,58 @@ impl Transport {
             .collect();
         let mut body = Vec::new();
         if req.method != "HEAD" {
-            response
-                .into_body()
-                .into_reader()
-                .take(MAX_RESPONSE_BODY)
-                .read_to_end(&mut body)
-                .map_err(|e| TransportError {
-                    kind: TransportErrorKind::Io,
-                    message: format!("reading the answer from {}: {e}", req.url),
-                })?;
+            let mut reader = response.into_body().into_reader();
+            match sink {
+                Some(sink) if (200..300).contains(&status) => {
+                    stream_into(&mut reader, sink, req.url)?
+                }
+                _ => {
+                    reader
+                        .take(MAX_RESPONSE_BODY)
+                        .read_to_end(&mut body)
+                        .map_err(|e| read_failure(req.url, &e))?;
+                }
+            }
         }
         Ok(HttpResponse {
             status,
             headers,
             body,
         })
+    }
+}
+
+/// Hands the body to `sink` in chunks as it arrives.
+fn stream_into(
+    reader: &mut impl Read,
+    sink: &mut dyn Sink,
+    url: &str,
+) -> Result<(), TransportError> {
+    let mut buf = vec![0u8; STREAM_CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(read_failure(url, &e)),
+        };
+        sink.write(&buf[..n]).map_err(|e| TransportError {
+            kind: TransportErrorKind::Local,
+            message: format!("the answer from {url} could not be stored: {e}"),
+        })?;
+    }
+}
+
+fn read_failure(url: &str, e: &std::io::Error) -> TransportError {
+    let kind = match e.kind() {
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+            TransportErrorKind::Timeout
+        }
+        _ => TransportErrorKind::Io,
+    };
+    TransportError {
+        kind,
+        message: format!("reading the answer from {url}: {e}"),
     }
 }
 

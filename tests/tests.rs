@@ -7,6 +7,7 @@ mod cp;
 mod credentials_chain;
 mod demo;
 mod doctor_mpu;
+mod download;
 mod fault_matrix;
 mod interrupt;
 mod presign;

@@ -8,7 +8,7 @@ use crate::config::{CommonOptions, Session};
 use crate::error::Error;
 use crate::s3::addr::S3Url;
 use crate::s3::errors;
-use crate::s3::ops;
+use crate::s3::{list, ops};
 use crate::transport::TransportErrorKind;
 
 /// Past this, S3 refuses signatures (RequestTimeTooSkewed).
@@ -100,7 +100,14 @@ fn print_setup(session: &Session) -> Result<(), Error> {
 /// then HeadBucket. Prints the clock line once a server answered, and each request's result.
 fn probe(client: &Client, target: Option<&S3Url>) -> Result<(), Error> {
     let listing = match target {
-        Some(t) => ops::list_objects_v2(&t.bucket, &t.key, 1),
+        Some(t) => list::list_objects_v2(
+            &t.bucket,
+            &list::ListObjects {
+                prefix: &t.key,
+                max_keys: Some(1),
+                ..list::ListObjects::default()
+            },
+        ),
         None => ops::list_buckets(),
     };
     let result = client.send(&listing);

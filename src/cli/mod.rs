@@ -2,6 +2,7 @@
 
 mod args;
 mod argv;
+mod batch;
 mod cp;
 #[cfg(feature = "server")]
 mod demo;

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::download::{DownloadReport, Source};
 use crate::upload::{Control, UploadReport};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,49 @@ pub(super) fn uploaded_with(
         }
         Verbosity::OnlyErrors => {}
     }
+}
+
+/// A finished download: aws-cli's `download: s3://b/k to DEST` line, or its `--json` object
+/// (on standard error when the data itself goes to standard output).
+pub(super) fn downloaded(
+    verbosity: Verbosity,
+    source: &Source,
+    dest: &str,
+    report: &DownloadReport,
+    data_on_stdout: bool,
+) {
+    let line = match verbosity {
+        Verbosity::Normal if !data_on_stdout => {
+            format!("download: s3://{}/{} to {dest}", source.bucket, source.key)
+        }
+        Verbosity::Json => serde_json::json!({
+            "source": format!("s3://{}/{}", source.bucket, source.key),
+            "bucket": source.bucket,
+            "key": source.key,
+            "destination": dest,
+            "size": report.size,
+            "etag": report.etag,
+            "verified": report.verified,
+            "checksum": report.checksum,
+            "pieces": report.pieces,
+            "seconds": (report.seconds * 1000.0).round() / 1000.0,
+            "retries": report.retries,
+        })
+        .to_string(),
+        _ => return,
+    };
+    if data_on_stdout {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
+pub(super) fn download_failed(source: &Source, dest: &str, err: &dyn std::fmt::Display) {
+    eprintln!(
+        "download failed: s3://{}/{} to {dest}: {err}",
+        source.bucket, source.key
+    );
 }
 
 pub(super) fn failed(source: &str, bucket: &str, key: &str, err: &dyn std::fmt::Display) {

@@ -30,7 +30,8 @@ pub(super) fn run(args: &TarArgs) -> Result<u8, Error> {
         return Ok(0);
     }
     archive::check_paths(&spec).map_err(source_error)?;
-    let (session, mut opts, control) = transfer::prepare(args.common(), &args.transfer())?;
+    let (session, control) = transfer::prepare(args.common(), &args.transfer())?;
+    let mut opts = transfer::upload_options(&args.transfer(), &session)?;
     if opts.object.content_type.is_none() {
         let kind = match spec.compression {
             Compression::None => "application/x-tar",

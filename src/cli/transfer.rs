@@ -1,35 +1,55 @@
-//! What `cp` and `tar` share before they transfer: the session and upload options (resolved by
-//! [`crate::config`]), the run control, and the SIGINT/SIGTERM handler.
+//! What `cp`, `tar` and `restore` share before they transfer: the session (resolved by
+//! [`crate::config`]), the run control with the SIGINT/SIGTERM handler, and the transfer options
+//! for each direction.
 
 use std::sync::Arc;
 
 use super::process_env;
-use crate::config::transfer::{rate_limit, upload_options, TransferFlags};
+use crate::config::transfer::{self, rate_limit, TransferFlags};
 use crate::config::{CommonOptions, Session};
+use crate::control::Control;
+use crate::download::DownloadOptions;
 use crate::error::Error;
-use crate::upload::{Control, UploadOptions};
+use crate::upload::UploadOptions;
 
-/// The session, upload options and run control shared by `cp` and `tar`, with the interrupt
-/// handler installed.
+/// The session and run control, with the interrupt handler installed.
 ///
 /// # Errors
 /// Configuration and credential errors (exit 2).
 pub(super) fn prepare(
     common: CommonOptions,
     flags: &TransferFlags,
-) -> Result<(Session, UploadOptions, Arc<Control>), Error> {
+) -> Result<(Session, Arc<Control>), Error> {
     let common = CommonOptions {
         max_attempts: flags.retries.map(|r| r.saturating_add(1)),
         ..common
     };
     let session = crate::config::open(&common, &process_env)?;
-    let opts = upload_options(flags, &session.profile.s3, &process_env)?;
     let control = Arc::new(Control::new(rate_limit(flags, &session.profile.s3)?));
     install_interrupt_handler(&control);
-    Ok((session, opts, control))
+    Ok((session, control))
 }
 
-/// SIGINT/SIGTERM: stop sending, abort unfinished multipart uploads, exit 130.
+/// # Errors
+/// Malformed flags (exit 2).
+pub(super) fn upload_options(
+    flags: &TransferFlags,
+    session: &Session,
+) -> Result<UploadOptions, Error> {
+    transfer::upload_options(flags, &session.profile.s3, &process_env)
+}
+
+/// # Errors
+/// Malformed flags, or flags that only apply to uploads (exit 2).
+pub(super) fn download_options(
+    flags: &TransferFlags,
+    session: &Session,
+) -> Result<DownloadOptions, Error> {
+    transfer::download_options(flags, &session.profile.s3)
+}
+
+/// SIGINT/SIGTERM: stop sending, abort unfinished multipart uploads (or drop unfinished
+/// downloads), exit 130.
 fn install_interrupt_handler(control: &Arc<Control>) {
     let control = Arc::clone(control);
     let _ = ctrlc::set_handler(move || {
@@ -37,7 +57,7 @@ fn install_interrupt_handler(control: &Arc<Control>) {
             // A second signal: the user insists.
             std::process::exit(130);
         }
-        eprintln!("interrupted: aborting unfinished uploads (press Ctrl-C again to quit at once)");
+        eprintln!("interrupted: stopping and cleaning up (press Ctrl-C again to quit at once)");
         control.interrupt();
     });
 }

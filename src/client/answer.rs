@@ -7,15 +7,27 @@ use std::sync::PoisonError;
 use std::time::UNIX_EPOCH;
 
 use super::{Client, Response};
+
+/// S3 refuses requests signed further than this from its clock.
+const MAX_SKEW_SECS: i64 = 15 * 60;
 use crate::error::Error;
 use crate::s3::errors::{self, Class};
 use crate::s3::ops::S3Request;
 use crate::s3::xml;
+use crate::transport::{TransportError, TransportErrorKind};
 
 impl Client {
     /// Fixes what the answer says is wrong with how we signed, if it can be fixed.
     pub(super) fn correct(&self, req: &S3Request, resp: &Response) -> Correction {
         let body = xml::error_body(&resp.body).unwrap_or_default();
+        // A HEAD answer has no body to name RequestTimeTooSkewed: a 403 whose Date is further
+        // from our clock than S3 allows is taken for one (as the AWS SDKs do).
+        if body.code.is_empty()
+            && resp.status == 403
+            && self.skew_of(resp).is_some_and(|s| s.abs() > MAX_SKEW_SECS)
+        {
+            return self.correct_clock(resp);
+        }
         let code = if body.code.is_empty() {
             errors::code_for_status(resp.status, req.key.is_empty()).to_owned()
         } else {
@@ -40,19 +52,23 @@ impl Client {
         }
     }
 
-    /// Signs with the server's time from now on (its `Date` header).
-    fn correct_clock(&self, resp: &Response) -> Correction {
-        let Some(server) = resp
+    /// Seconds the server's `Date` is ahead of the local clock, if the answer has one.
+    fn skew_of(&self, resp: &Response) -> Option<i64> {
+        let server = resp
             .header("date")
-            .and_then(|d| httpdate::parse_http_date(d).ok())
-        else {
-            return Correction::None;
-        };
+            .and_then(|d| httpdate::parse_http_date(d).ok())?;
         let server = server
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
         let local = self.now().0 - self.clock_offset();
-        let offset = server - local;
+        Some(server - local)
+    }
+
+    /// Signs with the server's time from now on (its `Date` header).
+    fn correct_clock(&self, resp: &Response) -> Correction {
+        let Some(offset) = self.skew_of(resp) else {
+            return Correction::None;
+        };
         self.clock_offset.store(offset, Ordering::Relaxed);
         log::warn!(
             "the local clock is off by {offset} s from the server's: signing with the server's time (fix the clock with NTP)"
@@ -94,6 +110,20 @@ pub(super) enum Correction {
     Corrected,
     Retry,
     None,
+}
+
+/// A 2xx answer whose body ended before its length (retries exhausted).
+pub(super) fn short_answer(req: &S3Request) -> Error {
+    Error::Transport {
+        operation: req.operation,
+        source: TransportError {
+            kind: TransportErrorKind::Io,
+            message: format!(
+                "the answer for {} ended before all its bytes arrived",
+                req.key
+            ),
+        },
+    }
 }
 
 /// An S3 error from an answer (a HEAD answer has no body: its status names the error).

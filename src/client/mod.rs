@@ -8,20 +8,22 @@
 //! means, and the corrections, are in [`answer`].
 
 mod answer;
+mod outgoing;
 
 pub(crate) use answer::s3_error;
-use answer::{succeeded, Correction};
+use answer::{short_answer, succeeded, Correction};
+use outgoing::{Counted, Outgoing};
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::body::Body;
+use crate::body::{Body, Sink};
 use crate::credentials::ProvideCredentials;
 use crate::error::Error;
 use crate::s3::addr::{AddressingStyle, Endpoint};
 use crate::s3::ops::S3Request;
-use crate::sigv4::{PayloadHash, Request, Scope, Sha256, Signer, SigningTime};
+use crate::sigv4::{PayloadHash, Request, Scope, Sha256, Signer, SigningTime, EMPTY_SHA256};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
 /// Bodies from this size on are sent with `Expect: 100-continue` (botocore's threshold).
@@ -246,7 +248,7 @@ impl Client {
         req: &S3Request,
         payload: &PayloadHash,
     ) -> Result<Response, Error> {
-        self.send_attempts(req, payload, self.options.max_attempts)
+        self.send_attempts(Outgoing::Fixed(req), payload, self.options.max_attempts)
     }
 
     /// Like [`send`](Self::send) with at least `min_attempts` attempts, whatever `--retries`
@@ -260,7 +262,35 @@ impl Client {
         min_attempts: u32,
     ) -> Result<Response, Error> {
         let payload = self.payload_hash(&req.body)?;
-        self.send_attempts(req, &payload, self.options.max_attempts.max(min_attempts))
+        let attempts = self.options.max_attempts.max(min_attempts);
+        self.send_attempts(Outgoing::Fixed(req), &payload, attempts)
+    }
+
+    /// A GET whose body (`len` bytes) goes to `sink` as it arrives. `request(received)` builds
+    /// the request for the body bytes after the first `received`: when the connection breaks
+    /// mid-body, or the answer ends short, only the rest is asked for again (and every retry
+    /// that brought bytes earns fresh attempts). The answer's `body` is empty.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send); a failing sink is a transport error of kind `Local`.
+    pub(crate) fn get_into<'a>(
+        &self,
+        request: &dyn Fn(u64) -> S3Request<'a>,
+        len: u64,
+        sink: &mut dyn Sink,
+    ) -> Result<Response, Error> {
+        let mut counted = Counted { sink, received: 0 };
+        let out = Outgoing::Resuming {
+            request,
+            len,
+            sink: &mut counted,
+            moved: false,
+        };
+        self.send_attempts(
+            out,
+            &PayloadHash::Sha256Hex(EMPTY_SHA256.to_owned()),
+            self.options.max_attempts,
+        )
     }
 
     /// The one retry loop of s3up: every S3 request goes through it. An answer is a success
@@ -269,7 +299,7 @@ impl Client {
     /// classified and retried like any error answer.
     fn send_attempts(
         &self,
-        req: &S3Request,
+        mut out: Outgoing,
         payload: &PayloadHash,
         max_attempts: u32,
     ) -> Result<Response, Error> {
@@ -277,10 +307,11 @@ impl Client {
         let mut corrections = 0u32;
         loop {
             attempt += 1;
-            let outcome = self.send_once(req, payload);
+            let (req, outcome) = out.attempt(|req, sink| self.send_once(req, payload, sink));
             let retry = match &outcome {
-                Ok(resp) if succeeded(req, resp) => return outcome,
-                Ok(resp) => match self.correct(req, resp) {
+                Ok(resp) if succeeded(&req, resp) && out.complete() => return outcome,
+                Ok(resp) if succeeded(&req, resp) => true,
+                Ok(resp) => match self.correct(&req, resp) {
                     Correction::Corrected if corrections < 3 => {
                         corrections += 1;
                         attempt -= 1;
@@ -292,9 +323,13 @@ impl Client {
                 Err(Error::Transport { source, .. }) => source.is_retryable(),
                 Err(_) => false,
             };
+            if out.progressed() {
+                attempt = attempt.min(1);
+            }
             if !retry || attempt >= max_attempts {
                 return match outcome {
-                    Ok(resp) => Err(s3_error(req, &resp)),
+                    Ok(resp) if succeeded(&req, &resp) => Err(short_answer(&req)),
+                    Ok(resp) => Err(s3_error(&req, &resp)),
                     Err(e) => Err(e),
                 };
             }
@@ -308,7 +343,8 @@ impl Client {
                 attempt + 1,
                 max_attempts,
                 match &outcome {
-                    Ok(resp) => s3_error(req, resp).to_string(),
+                    Ok(resp) if succeeded(&req, resp) => short_answer(&req).to_string(),
+                    Ok(resp) => s3_error(&req, resp).to_string(),
                     Err(e) => e.to_string(),
                 }
             );
@@ -316,7 +352,12 @@ impl Client {
         }
     }
 
-    fn send_once(&self, req: &S3Request, payload: &PayloadHash) -> Result<Response, Error> {
+    fn send_once(
+        &self,
+        req: &S3Request,
+        payload: &PayloadHash,
+        sink: Option<&mut dyn Sink>,
+    ) -> Result<Response, Error> {
         let creds = self.credentials.credentials()?;
         let region = self.region();
         let endpoint = self.endpoint();
@@ -367,7 +408,7 @@ impl Client {
         };
         let resp = self
             .transport
-            .send(&http)
+            .send_into(&http, sink)
             .map_err(|source| Error::Transport {
                 operation: req.operation,
                 source,

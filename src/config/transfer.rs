@@ -4,6 +4,7 @@
 
 use crate::checksum::ChecksumAlgorithm;
 use crate::context::Env;
+use crate::download::DownloadOptions;
 use crate::error::Error;
 use crate::profile::S3Settings;
 use crate::s3::ops::ObjectOptions;
@@ -107,6 +108,81 @@ pub(crate) fn upload_options(
         expected_size: size_flag("expected-size", t.expected_size.as_ref())?,
         limits: limits(env)?,
     })
+}
+
+/// The download options: `--part-size` (bytes per ranged GET) and `--concurrency`, else the
+/// profile's `multipart_chunksize` and `max_concurrent_requests`, as aws-cli reads them.
+///
+/// # Errors
+/// [`Error::Usage`] for malformed values, and for flags that only make sense for uploads.
+pub(crate) fn download_options(
+    t: &TransferFlags,
+    s3: &S3Settings,
+) -> Result<DownloadOptions, Error> {
+    check_download_flags(t)?;
+    let defaults = DownloadOptions::default();
+    let part_size = size_flag("part-size", t.part_size.as_ref())?
+        .or(s3.multipart_chunksize)
+        .unwrap_or(defaults.part_size);
+    if part_size == 0 {
+        return Err(Error::Usage(
+            "--part-size 0: give a size such as 8MiB".into(),
+        ));
+    }
+    let concurrency = t
+        .concurrency
+        .or(s3.max_concurrent_requests)
+        .unwrap_or(defaults.concurrency);
+    if concurrency == 0 || concurrency > 256 {
+        return Err(Error::Usage(format!(
+            "--concurrency {concurrency}: use 1 to 256"
+        )));
+    }
+    Ok(DownloadOptions {
+        part_size,
+        concurrency,
+    })
+}
+
+/// Refuses the flags that describe an object to create: meaningless for a download.
+///
+/// # Errors
+/// [`Error::Usage`] naming them.
+pub(crate) fn check_download_flags(t: &TransferFlags) -> Result<(), Error> {
+    let upload_only = upload_only_flags(t);
+    if upload_only.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} only {} to uploads; this command downloads",
+        upload_only.join(", "),
+        if upload_only.len() == 1 {
+            "applies"
+        } else {
+            "apply"
+        }
+    )))
+}
+
+/// The flags given that describe the object to create, meaningless for a download.
+fn upload_only_flags(t: &TransferFlags) -> Vec<&'static str> {
+    [
+        ("--storage-class", t.storage_class.is_some()),
+        ("--sse", t.sse.is_some()),
+        ("--sse-kms-key-id", t.sse_kms_key_id.is_some()),
+        ("--acl", t.acl.is_some()),
+        ("--content-type", t.content_type.is_some()),
+        ("--cache-control", t.cache_control.is_some()),
+        ("--content-encoding", t.content_encoding.is_some()),
+        ("--metadata", t.metadata.is_some()),
+        ("--tagging", t.tagging.is_some()),
+        ("--checksum-algorithm", t.checksum_algorithm.is_some()),
+        ("--expected-size", t.expected_size.is_some()),
+        ("--multipart-threshold", t.multipart_threshold.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, given)| given.then_some(name))
+    .collect()
 }
 
 /// S3's multipart limits, unless `S3UP_MIN_PART_SIZE` / `S3UP_MAX_PARTS` name a store's own

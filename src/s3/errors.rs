@@ -28,6 +28,8 @@ pub enum Class {
     Unsupported,
     /// The body did not match the digest it was sent with.
     Corrupt,
+    /// A precondition (`If-Match`) failed: the object changed.
+    Changed,
     /// Anything else: reported as is.
     Other,
 }
@@ -72,8 +74,8 @@ const TABLE: &[Entry] = &[
     entry("TokenRefreshRequired", Class::Expired, "the session token expired", "refresh the temporary credentials"),
     entry("NoSuchBucket", Class::NoBucket, "no such bucket", "check the bucket name, the region and --endpoint-url"),
     entry("NoSuchUpload", Class::NoUpload, "no such multipart upload", ""),
-    entry("NoSuchKey", Class::NoKey, "no such key", ""),
-    entry("NotFound", Class::NoKey, "not found", ""),
+    entry("NoSuchKey", Class::NoKey, "no such key", "check the key, the bucket and --endpoint-url"),
+    entry("NotFound", Class::NoKey, "not found", "check the key, the bucket and --endpoint-url"),
     entry("RequestTimeTooSkewed", Class::Clock, "the clock is off by more than 15 minutes", "the machine's clock is off: sync it with NTP"),
     entry("PermanentRedirect", Class::Region, "the bucket is in another region", "pass the bucket's region with --region"),
     entry("AuthorizationHeaderMalformed", Class::Region, "the request was signed for another region", "pass the bucket's region with --region"),
@@ -90,6 +92,7 @@ const TABLE: &[Entry] = &[
     entry("InvalidDigest", Class::Unsupported, "invalid digest", ""),
     entry("BadDigest", Class::Corrupt, "the body did not match its checksum", "upload it again"),
     entry("XAmzContentSHA256Mismatch", Class::Corrupt, "the body did not match its SHA-256", "upload it again"),
+    entry("PreconditionFailed", Class::Changed, "the object changed", "run the command again"),
     entry("EntityTooSmall", Class::Other, "a part is too small", "parts other than the last must be at least 5 MiB: raise --part-size"),
 ];
 
@@ -125,6 +128,7 @@ pub(crate) fn code_for_status(status: u16, bucket_level: bool) -> &'static str {
         400 => "BadRequest",
         403 => "AccessDenied",
         404 => "NotFound",
+        412 => "PreconditionFailed",
         500 => "InternalError",
         503 => "SlowDown",
         _ => "HttpError",

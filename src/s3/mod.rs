@@ -3,5 +3,7 @@
 
 pub mod addr;
 pub mod errors;
+pub mod list;
+pub mod object;
 pub mod ops;
 pub mod xml;

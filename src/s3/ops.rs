@@ -22,7 +22,12 @@ pub struct S3Request<'a> {
 }
 
 impl<'a> S3Request<'a> {
-    fn new(operation: &'static str, method: &'static str, bucket: &'a str, key: &'a str) -> Self {
+    pub(crate) fn new(
+        operation: &'static str,
+        method: &'static str,
+        bucket: &'a str,
+        key: &'a str,
+    ) -> Self {
         Self {
             method,
             bucket,
@@ -224,22 +229,35 @@ pub fn get_object<'a>(bucket: &'a str, key: &'a str) -> S3Request<'a> {
     S3Request::new("GetObject", "GET", bucket, key)
 }
 
+/// HeadObject of one part of a multipart object: its size and (checksum mode) its checksum.
+pub fn head_object_part<'a>(bucket: &'a str, key: &'a str, part_number: u32) -> S3Request<'a> {
+    let mut r = head_object(bucket, key).query("partNumber", part_number.to_string());
+    r.operation = "HeadObject";
+    r
+}
+
+/// A GET of bytes `first..=last` of the version whose ETag is `etag` (`If-Match`: a changed
+/// object answers 412 instead of mixing two versions).
+pub fn get_object_range<'a>(
+    bucket: &'a str,
+    key: &'a str,
+    first: u64,
+    last: u64,
+    etag: &str,
+) -> S3Request<'a> {
+    let mut r = get_object(bucket, key);
+    r.headers
+        .push(("range".into(), format!("bytes={first}-{last}")));
+    r.headers.push(("if-match".into(), etag.to_owned()));
+    r
+}
+
 pub fn head_bucket(bucket: &str) -> S3Request<'_> {
     S3Request::new("HeadBucket", "HEAD", bucket, "")
 }
 
 pub fn list_buckets<'a>() -> S3Request<'a> {
     S3Request::new("ListBuckets", "GET", "", "")
-}
-
-pub fn list_objects_v2<'a>(bucket: &'a str, prefix: &str, max_keys: u32) -> S3Request<'a> {
-    let mut r = S3Request::new("ListObjectsV2", "GET", bucket, "")
-        .query("list-type", "2")
-        .query("max-keys", max_keys.to_string());
-    if !prefix.is_empty() {
-        r = r.query("prefix", prefix);
-    }
-    r
 }
 
 /// `<UploadId>` of an InitiateMultipartUploadResult.

@@ -8,7 +8,6 @@
 //! - `payload`: the SHA-256 and checksum of a body, in one pass;
 //! - `single`: one PutObject; `stream`: streams of unknown length; `multipart`: the parts.
 
-mod control;
 mod multipart;
 mod options;
 mod payload;
@@ -18,7 +17,7 @@ mod stream;
 
 use std::time::Instant;
 
-pub use control::Control;
+pub use crate::control::Control;
 pub use options::{ChecksumMode, Target, UploadOptions};
 pub use stream::upload_stream;
 

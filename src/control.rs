@@ -1,4 +1,4 @@
-//! Shared run state: the interrupt flag (set by the SIGINT/SIGTERM handler), bytes-done
+//! Shared run state of a transfer (uploads and downloads): the interrupt flag (set by the SIGINT/SIGTERM handler), bytes-done
 //! counter for progress, the bandwidth budget shared by all workers, and what the run learnt
 //! about the server (it refuses checksum headers).
 

@@ -1,0 +1,407 @@
+//! `s3up cp s3://... LOCAL`: downloads byte-identical at every size around the part size, into
+//! files, directories (recursive, with filters) and standard output; never a partial or
+//! unverified file under the destination's name, whatever goes wrong.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::util::{self, data, s3up, text, write_file, Server, BUCKET};
+
+const MIB: usize = 1024 * 1024;
+
+/// Uploads `bytes` as `key` with s3up itself (CRC64NVME, as by default).
+fn put(server: &Server, dir: &Path, key: &str, bytes: &[u8]) {
+    let name = key.replace('/', "_");
+    let file = write_file(dir, &name, bytes);
+    let url = format!("s3://{BUCKET}/{key}");
+    let out = s3up(server, &["cp", file.to_str().expect("utf-8"), &url]);
+    assert!(out.status.success(), "upload {key}: {}", text(&out));
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Files in `dir` other than those named: temporary files left behind would show here.
+fn leftovers(dir: &Path, expected: &[&str]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !expected.contains(&n.as_str()))
+        .collect()
+}
+
+#[test]
+fn every_size_around_the_part_size_comes_back_identical() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let part = MIB;
+    for (i, size) in [0, 1, part - 1, part, part + 1, 100 * MIB]
+        .into_iter()
+        .enumerate()
+    {
+        let bytes = data(size, 40 + i as u64);
+        let key = format!("sizes/{size}.bin");
+        put(&server, dir.path(), &key, &bytes);
+        let dest = dir.path().join(format!("back-{size}"));
+        let out = s3up(
+            &server,
+            &[
+                "cp",
+                &format!("s3://{BUCKET}/{key}"),
+                path_str(&dest),
+                "--part-size",
+                "1MiB",
+                "--json",
+            ],
+        );
+        assert!(out.status.success(), "size {size}: {}", text(&out));
+        assert!(
+            std::fs::read(&dest).expect("downloaded") == bytes,
+            "size {size} differs"
+        );
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(report["verified"], "crc64nvme", "{report}");
+        assert_eq!(report["size"], size, "{report}");
+        let pieces = size.div_ceil(part);
+        assert_eq!(report["pieces"], pieces, "{report}");
+    }
+    let gets = server
+        .access_log()
+        .lines()
+        .filter(|l| l.contains("REST.GET.OBJECT sizes/104857600.bin"))
+        .count();
+    assert_eq!(gets, 100, "one ranged GET per MiB of the 100 MiB object");
+}
+
+#[test]
+fn recursive_downloads_apply_the_filters_in_order() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    for (key, seed) in [
+        ("tree/a.txt", 1),
+        ("tree/b.log", 2),
+        ("tree/sub/c.txt", 3),
+        ("tree/sub/d.log", 4),
+        ("other/e.txt", 5),
+    ] {
+        put(&server, dir.path(), key, &data(1000 + seed, seed as u64));
+    }
+    let out_dir = dir.path().join("restored");
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            "--recursive",
+            &format!("s3://{BUCKET}/tree"),
+            path_str(&out_dir),
+            "--exclude",
+            "*",
+            "--include",
+            "*.txt",
+            "--exclude",
+            "sub/c*",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(out_dir.join("a.txt")).expect("a"),
+        data(1001, 1)
+    );
+    let mut present: Vec<String> = walk(&out_dir);
+    present.sort();
+    assert_eq!(present, ["a.txt"], "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("download: s3://bucket/tree/a.txt to "),
+        "{stdout}"
+    );
+
+    let all = dir.path().join("all");
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            "--recursive",
+            &format!("s3://{BUCKET}/tree/"),
+            path_str(&all),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut present = walk(&all);
+    present.sort();
+    assert_eq!(present, ["a.txt", "b.log", "sub/c.txt", "sub/d.log"]);
+    assert_eq!(
+        std::fs::read(all.join("sub/d.log")).expect("d"),
+        data(1004, 4)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("inside");
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn standard_output_in_order_into_sha256sum() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let bytes = data(23 * MIB + 12_345, 77);
+    put(&server, dir.path(), "stream.bin", &bytes);
+    let mut s3up = util::s3up_cmd(
+        &server,
+        &[
+            "cp",
+            "s3://bucket/stream.bin",
+            "-",
+            "--part-size",
+            "1MiB",
+            "--concurrency",
+            "6",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn s3up");
+    let pipe = s3up.stdout.take().expect("stdout");
+    let sum = std::process::Command::new("sha256sum")
+        .stdin(Stdio::from(pipe))
+        .output()
+        .expect("sha256sum");
+    let out = s3up.wait_with_output().expect("s3up");
+    assert!(out.status.success(), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&sum.stdout);
+    assert_eq!(
+        printed.split_whitespace().next(),
+        Some(s3up::sigv4::sha256_hex(&bytes).as_str())
+    );
+}
+
+#[test]
+fn a_closed_pipe_ends_the_download_quietly() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    put(&server, dir.path(), "long.bin", &data(16 * MIB, 8));
+    let mut s3up = util::s3up_cmd(
+        &server,
+        &["cp", "s3://bucket/long.bin", "-", "--part-size", "1MiB"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn s3up");
+    let pipe = s3up.stdout.take().expect("stdout");
+    let head = std::process::Command::new("head")
+        .args(["-c", "100"])
+        .stdin(Stdio::from(pipe))
+        .output()
+        .expect("head");
+    assert_eq!(head.stdout, data(16 * MIB, 8)[..100]);
+    let out = s3up.wait_with_output().expect("s3up");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(out.stderr.is_empty(), "{}", text(&out));
+}
+
+/// Starts a slow download (4 MiB/s) of a 40 MiB object, waiting until its first GET.
+fn slow_download(server: &Server, dir: &Path, dest: &Path) -> Child {
+    put(server, dir, "slow.bin", &data(40 * MIB, 9));
+    let child = util::s3up_cmd(
+        server,
+        &[
+            "cp",
+            "s3://bucket/slow.bin",
+            path_str(dest),
+            "--part-size",
+            "2MiB",
+            "--concurrency",
+            "2",
+            "--limit-rate",
+            "4M",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn s3up");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server.access_log().contains("REST.GET.OBJECT slow.bin") {
+        assert!(
+            Instant::now() < deadline,
+            "no GET in time:\n{}",
+            server.access_log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn finish(mut child: Child) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("try_wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("s3up did not end within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn ctrl_c_mid_download_exits_130_and_leaves_no_file() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    let dest = out_dir.join("slow.bin");
+    std::fs::write(&dest, b"the previous version").expect("existing file");
+    let child = slow_download(&server, dir.path(), &dest);
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(&dest).expect("still there"),
+        b"the previous version"
+    );
+    assert_eq!(leftovers(&out_dir, &["slow.bin"]), Vec::<String>::new());
+}
+
+#[test]
+fn an_object_replaced_during_the_download_is_reported_not_spliced() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    let dest = out_dir.join("slow.bin");
+    let child = slow_download(&server, dir.path(), &dest);
+    put(&server, dir.path(), "slow.bin", &data(40 * MIB, 10));
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("changed during the download"), "{stderr}");
+    assert!(!dest.exists(), "a mix of two versions was kept");
+    assert_eq!(leftovers(&out_dir, &[]), Vec::<String>::new());
+}
+
+#[test]
+fn a_missing_object_fails_and_leaves_the_destination_alone() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let dest = write_file(dir.path(), "keep.txt", b"mine");
+    let out = s3up(
+        &server,
+        &["cp", "s3://bucket/nothing-here", path_str(&dest)],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("s3://bucket/nothing-here"));
+    assert_eq!(std::fs::read(&dest).expect("kept"), b"mine");
+    assert_eq!(leftovers(dir.path(), &["keep.txt"]), Vec::<String>::new());
+}
+
+#[test]
+fn upload_only_flags_and_impossible_destinations_are_usage_errors() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    put(&server, dir.path(), "x.bin", b"x");
+    let dest = dir.path().join("x.out");
+    for flags in [
+        &["--expected-size", "10"][..],
+        &["--storage-class", "GLACIER"],
+        &["--checksum-algorithm", "CRC32"],
+        &["--metadata", "a=b"],
+    ] {
+        let mut args = vec!["cp", "s3://bucket/x.bin", path_str(&dest)];
+        args.extend_from_slice(flags);
+        let out = s3up(&server, &args);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("only appl"),
+            "{flags:?}: {}",
+            text(&out)
+        );
+    }
+    let out = s3up(&server, &["cp", "--recursive", "s3://bucket/", "-"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = s3up(&server, &["cp", "s3://bucket/x.bin", "s3://bucket/y.bin"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(!dest.exists());
+}
+
+#[test]
+fn dryrun_lists_what_would_be_downloaded() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    put(&server, dir.path(), "d/one.txt", b"1");
+    put(&server, dir.path(), "d/two.txt", b"2");
+    let target = dir.path().join("t");
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            "--recursive",
+            "s3://bucket/d/",
+            path_str(&target),
+            "--dryrun",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("(dryrun) download: s3://bucket/d/one.txt to "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("two.txt"), "{stdout}");
+    assert!(!target.exists());
+}
+
+#[test]
+fn several_objects_go_into_a_directory_with_the_objects_times() {
+    // An hour behind: Last-Modified is in the past, and the files must say so.
+    let server = util::server_with(|c| c.clock_offset = -3600);
+    let dir = tempfile::tempdir().expect("tmp");
+    put(&server, dir.path(), "a/one.txt", b"one");
+    put(&server, dir.path(), "b/two.txt", b"two");
+    let target: PathBuf = dir.path().join("into");
+    let dest = format!("{}/", path_str(&target));
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            "s3://bucket/a/one.txt",
+            "s3://bucket/b/two.txt",
+            &dest,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(std::fs::read(target.join("one.txt")).expect("one"), b"one");
+    assert_eq!(std::fs::read(target.join("two.txt")).expect("two"), b"two");
+    let modified = std::fs::metadata(target.join("one.txt"))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let age = SystemTime::now()
+        .duration_since(modified)
+        .expect("in the past");
+    assert!(
+        age > Duration::from_secs(3000),
+        "mtime is not Last-Modified: {age:?}"
+    );
+}
