@@ -1,6 +1,6 @@
 //! Shared run state of a transfer (uploads and downloads): the interrupt flag (set by the SIGINT/SIGTERM handler), bytes-done
 //! counter for progress, the bandwidth budget shared by all workers, and what the run learnt
-//! about the server (it refuses checksum headers).
+//! about the server (it refuses checksum headers, or unsigned payloads).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -14,6 +14,8 @@ pub struct Control {
     /// Set once a server refused checksum headers under `ChecksumMode::Auto`: later uploads of
     /// the run skip them.
     checksums_refused: AtomicBool,
+    /// Set once a server refused `UNSIGNED-PAYLOAD`: later bodies are signed.
+    unsigned_refused: AtomicBool,
 }
 
 impl Control {
@@ -39,6 +41,15 @@ impl Control {
     /// Records that the server refused checksums; true the first time (to warn once).
     pub(crate) fn refuse_checksums(&self) -> bool {
         !self.checksums_refused.swap(true, Ordering::Relaxed)
+    }
+
+    pub(crate) fn unsigned_refused(&self) -> bool {
+        self.unsigned_refused.load(Ordering::Relaxed)
+    }
+
+    /// Records that the server refused unsigned payloads; true the first time (to warn once).
+    pub(crate) fn refuse_unsigned(&self) -> bool {
+        !self.unsigned_refused.swap(true, Ordering::Relaxed)
     }
 
     pub(crate) fn add_done(&self, bytes: u64) {

@@ -62,6 +62,9 @@ macro_rules! command {
             /// retries of each request after the first attempt (default 4)
             #[argh(option)]
             pub(crate) retries: Option<u32>,
+            /// auto (over HTTPS, bodies with a checksum go unsigned, as the AWS SDKs send them) or always
+            #[argh(option)]
+            pub(crate) payload_signing: Option<String>,
             /// print what would be uploaded; send nothing
             #[argh(switch)]
             pub(crate) dryrun: bool,
@@ -95,6 +98,7 @@ macro_rules! command {
                     concurrency: self.concurrency,
                     limit_rate: self.limit_rate.clone(),
                     retries: self.retries,
+                    payload_signing: self.payload_signing.clone(),
                 }
             }
         }
@@ -149,6 +153,7 @@ macro_rules! command {
                     max_attempts: None,
                     read_timeout: self.cli_read_timeout.map(Duration::from_secs),
                     connect_timeout: self.cli_connect_timeout.map(Duration::from_secs),
+                    payload_signing: None,
                 }
             }
 

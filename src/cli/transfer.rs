@@ -20,10 +20,7 @@ pub(super) fn prepare(
     common: CommonOptions,
     flags: &TransferFlags,
 ) -> Result<(Session, Arc<Control>), Error> {
-    let common = CommonOptions {
-        max_attempts: flags.retries.map(|r| r.saturating_add(1)),
-        ..common
-    };
+    let common = transfer::client_options(flags, common)?;
     let session = crate::config::open(&common, &process_env)?;
     let control = Arc::new(Control::new(rate_limit(flags, &session.profile.s3)?));
     install_interrupt_handler(&control);

@@ -37,8 +37,8 @@ pub struct ClientOptions {
     pub addressing_style: AddressingStyle,
     /// Total attempts per request (1 = no retry).
     pub max_attempts: u32,
-    /// Sign each body's SHA-256 (true) or send `UNSIGNED-PAYLOAD` (HTTPS only).
-    pub payload_signing: bool,
+    /// When request bodies are signed.
+    pub payload_signing: PayloadSigning,
     /// First backoff step; each retry doubles it (up to `backoff_cap`), then full jitter.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
@@ -51,11 +51,24 @@ impl ClientOptions {
             region: region.into(),
             addressing_style: AddressingStyle::Auto,
             max_attempts: 5,
-            payload_signing: true,
+            payload_signing: PayloadSigning::Auto,
             backoff_base: Duration::from_millis(200),
             backoff_cap: Duration::from_secs(10),
         }
     }
+}
+
+/// When request bodies are signed with their SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PayloadSigning {
+    /// Over HTTPS, bodies that carry a checksum go as `UNSIGNED-PAYLOAD` (TLS and the checksum
+    /// protect them, as the AWS SDKs send them); everything else, and everything over plain
+    /// HTTP, is signed.
+    #[default]
+    Auto,
+    /// Every body is signed (`--payload-signing always`, the profile's
+    /// `s3 = payload_signing_enabled = true`).
+    Always,
 }
 
 /// A signed S3 client shared by all upload workers.
@@ -219,11 +232,9 @@ impl Client {
         self.send_with_payload(req, &payload)
     }
 
-    /// The payload hash to sign `body` with: its SHA-256, or `UNSIGNED-PAYLOAD` where allowed.
+    /// The payload hash to sign `body` with: its SHA-256 (the bodies sent through here are
+    /// small documents, or carry no checksum).
     fn payload_hash(&self, body: &Body) -> Result<PayloadHash, Error> {
-        if !self.signs_payloads() {
-            return Ok(PayloadHash::Unsigned);
-        }
         let mut sha = Sha256::new();
         body.for_each_chunk(|chunk| sha.update(chunk))
             .map_err(|source| Error::Source {
@@ -233,10 +244,10 @@ impl Client {
         Ok(PayloadHash::Sha256Hex(sha.finish_hex()))
     }
 
-    /// Whether bodies are signed with their SHA-256 (always over plain HTTP, where nothing else
-    /// protects them; `UNSIGNED-PAYLOAD` only over HTTPS when the profile turns signing off).
-    pub(crate) fn signs_payloads(&self) -> bool {
-        self.options.payload_signing || self.options.endpoint.scheme != "https"
+    /// Whether a body with a checksum may go unsigned: over HTTPS, unless signing is forced.
+    /// Over plain HTTP nothing else protects a body, so it is always signed.
+    pub(crate) fn may_send_unsigned(&self) -> bool {
+        self.options.payload_signing == PayloadSigning::Auto && self.endpoint().scheme == "https"
     }
 
     /// Sends `req` whose payload hash is already known (hashed while it was read).

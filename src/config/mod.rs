@@ -8,7 +8,7 @@ pub(crate) mod transfer;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::client::{Client, ClientOptions};
+use crate::client::{Client, ClientOptions, PayloadSigning};
 use crate::context::{Context, Env};
 use crate::credentials::chain;
 use crate::credentials::ProvideCredentials;
@@ -31,6 +31,8 @@ pub struct CommonOptions {
     /// `--cli-read-timeout`, `--cli-connect-timeout`.
     pub read_timeout: Option<std::time::Duration>,
     pub connect_timeout: Option<std::time::Duration>,
+    /// `--payload-signing` (transfers); else the profile decides.
+    pub payload_signing: Option<PayloadSigning>,
 }
 
 /// A configured connection to S3 and what it was configured from.
@@ -124,9 +126,11 @@ fn session_with(
     {
         options.max_attempts = n.max(1);
     }
-    if let Some(signing) = profile.s3.payload_signing_enabled {
-        options.payload_signing = signing;
-    }
+    options.payload_signing = match (common.payload_signing, profile.s3.payload_signing_enabled) {
+        (Some(flag), _) => flag,
+        (None, Some(true)) => PayloadSigning::Always,
+        (None, _) => PayloadSigning::Auto,
+    };
     let tls_roots = match (&transport_opts.ca_bundle, transport_opts.no_verify_ssl) {
         (_, true) => "none: certificate verification disabled (--no-verify-ssl)".to_owned(),
         (Some(p), _) => format!("CA bundle {}", p.display()),

@@ -2,7 +2,9 @@
 //! `s3 =` settings as defaults and `AWS_REQUEST_CHECKSUM_CALCULATION` / `S3UP_MIN_PART_SIZE` /
 //! `S3UP_MAX_PARTS` from the environment, merged into upload options.
 
+use super::CommonOptions;
 use crate::checksum::ChecksumAlgorithm;
+use crate::client::PayloadSigning;
 use crate::context::Env;
 use crate::download::DownloadOptions;
 use crate::error::Error;
@@ -30,6 +32,38 @@ pub(crate) struct TransferFlags {
     pub concurrency: Option<usize>,
     pub limit_rate: Option<String>,
     pub retries: Option<u32>,
+    /// `--payload-signing auto|always`.
+    pub payload_signing: Option<String>,
+}
+
+/// The client options a transfer's flags set: retries and payload signing.
+///
+/// # Errors
+/// [`Error::Usage`] for a value that is neither `auto` nor `always`.
+pub(crate) fn client_options(
+    t: &TransferFlags,
+    common: CommonOptions,
+) -> Result<CommonOptions, Error> {
+    let payload_signing = match t
+        .payload_signing
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None => None,
+        Some("auto") => Some(PayloadSigning::Auto),
+        Some("always") => Some(PayloadSigning::Always),
+        Some(other) => {
+            return Err(Error::Usage(format!(
+                "--payload-signing {other}: use auto or always"
+            )))
+        }
+    };
+    Ok(CommonOptions {
+        max_attempts: t.retries.map(|r| r.saturating_add(1)),
+        payload_signing,
+        ..common
+    })
 }
 
 pub(crate) const DEFAULT_CONCURRENCY: usize = 4;

@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 
 use base64::Engine;
 
-use super::payload::digest;
+use super::payload::send_body;
 use super::plan::PartPlan;
 use super::single::verify_checksum;
 use super::stream::read_up_to;
@@ -219,16 +219,21 @@ fn send_parts<'a>(
     Ok(parts)
 }
 
-/// Hashes the part (SHA-256 for the signature, the checksum) in one pass, then sends it.
+/// Checksums the part (and hashes it, where it is signed), then sends it.
 fn send_part(job: &Upload, number: u32, part: &Body) -> Result<SentPart, Error> {
-    let client = job.client;
-    let (payload, checksum) = digest(part, client, job.algorithm)?;
-    let value = checksum.as_ref().map(Hasher::finish_base64);
-    let pair = job.algorithm.zip(value.as_deref());
-    let (t, id) = (job.target, job.upload_id);
-    let req = ops::upload_part(&t.bucket, &t.key, id, number, pair, part.borrowed());
+    let (t, id, algorithm) = (job.target, job.upload_id, job.algorithm);
     job.control.throttle(part.len());
-    let resp = client.send_with_payload(&req, &payload)?;
+    let (resp, checksum) = send_body(job.client, job.control, part, algorithm, |value| {
+        ops::upload_part(
+            &t.bucket,
+            &t.key,
+            id,
+            number,
+            algorithm.zip(value),
+            part.borrowed(),
+        )
+    })?;
+    let value = checksum.as_ref().map(Hasher::finish_base64);
     let etag = resp
         .header("etag")
         .filter(|e| !e.is_empty())

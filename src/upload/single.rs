@@ -1,6 +1,6 @@
 //! One object in one PutObject request, its checksum verified against the server's.
 
-use super::payload::digest;
+use super::payload::send_body;
 use super::{ChecksumMode, Control, Target, UploadOptions, UploadReport};
 use crate::body::Body;
 use crate::checksum::{ChecksumAlgorithm, Hasher};
@@ -20,15 +20,13 @@ pub(super) fn put_single(
         return Err(Error::Interrupted);
     }
     let object = opts.object_for(target);
-    let ((resp, value), algorithm) = opts.with_checksum_fallback(control, |algorithm| {
-        let (payload, checksum) = digest(&body, client, algorithm)?;
-        let value = checksum.as_ref().map(Hasher::finish_base64);
-        let pair = algorithm.zip(value.as_deref());
-        let req = ops::put_object(&target.bucket, &target.key, &object, pair, body.borrowed());
-        client
-            .send_with_payload(&req, &payload)
-            .map(|resp| (resp, value))
+    let ((resp, checksum), algorithm) = opts.with_checksum_fallback(control, |algorithm| {
+        send_body(client, control, &body, algorithm, |value| {
+            let pair = algorithm.zip(value);
+            ops::put_object(&target.bucket, &target.key, &object, pair, body.borrowed())
+        })
     })?;
+    let value = checksum.as_ref().map(Hasher::finish_base64);
     control.add_done(body.len());
     let checksum = match (algorithm, value) {
         (Some(a), Some(local)) => {
