@@ -88,6 +88,19 @@ def mp_up(c, srv, fx, bucket):
     expect_requests(srv, mark, "multipart upload", "REST.POST.UPLOAD", "mp/big.bin", 200)
 
 
+def s3up_get(c, srv, fx, bucket):
+    """s3up downloads what this client uploaded (put, mp-up) and verifies it; the kinds of
+    verification it could make are returned for the report (crc32, crc64nvme-composite, ...)."""
+    verified = []
+    for key, name in (("put/obj.bin", "put.bin"), ("mp/big.bin", "big.bin")):
+        report = srv.download(bucket, key, fx.out("s3up-get.back"))
+        same_file(fx.out("s3up-get.back"), fx.data(name), f"s3up download of {key}")
+        if report.get("size") != len(fx.data(name)):
+            raise Fail(f"s3up reported {report.get('size')} bytes for {key}")
+        verified.append(f"{key}: {report.get('verified')}")
+    return ", ".join(verified)
+
+
 def mp_down(c, srv, fx, bucket):
     mark = srv.log.mark()
     c.mp_down(SEED, "big.bin", fx.out("mpdown.back"))
@@ -181,6 +194,6 @@ def sync(c, srv, fx, bucket):
 
 CELLS = {
     "put": put, "get": get, "range": range_get, "head": head, "list": listing, "delete": delete,
-    "mp-up": mp_up, "mp-down": mp_down, "copy": copy, "mp-copy": mp_copy, "presign": presign, "sync": sync,
+    "mp-up": mp_up, "s3up-get": s3up_get, "mp-down": mp_down, "copy": copy, "mp-copy": mp_copy, "presign": presign, "sync": sync,
 }
 OPS = list(CELLS)

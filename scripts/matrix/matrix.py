@@ -8,6 +8,7 @@ access-log lines of the failing requests; exits 1 when any cell failed.
 
 import argparse
 import copy as copy_mod
+import json
 import os
 import random
 import re
@@ -138,6 +139,13 @@ class Server:
     def upload(self, path, bucket, key):
         self.s3up_cp(path, f"s3://{bucket}/{key}")
 
+    def download(self, bucket, key, dest):
+        """s3up's own download of an object (verified against its stored checksum): its --json."""
+        cmd = [self.s3up, "cp", "--endpoint-url", self.endpoint, "--no-progress", "--json"]
+        cmd += ["--ca-bundle", self.ca] if self.ca else []
+        out = run(cmd + [f"s3://{bucket}/{key}", dest], env=self.env, timeout=300)
+        return json.loads(out.splitlines()[-1])
+
     def seed(self, fx):
         """The objects every client reads, put there by s3up (not by a client under test)."""
         mark = self.log.mark()
@@ -158,8 +166,8 @@ def run_cell(srv, client, op, fx):
         return "n/a", client.na[op]
     mark, start = srv.log.mark(), time.monotonic()
     try:
-        CELLS[op](client, srv, fx.at(os.path.join(srv.dir, client.name, op)), bucket_of(type(client)))
-        return "ok", f"{time.monotonic() - start:.1f}s"
+        note = CELLS[op](client, srv, fx.at(os.path.join(srv.dir, client.name, op)), bucket_of(type(client)))
+        return "ok", f"{time.monotonic() - start:.1f}s" + (f" ({note})" if note else "")
     except Fail as e:
         error = str(e)
     except Exception as e:  # a driver's output that could not be parsed, say: still this cell's failure
