@@ -359,9 +359,10 @@ impl Server {
         self.endpoint.clone()
     }
 
-    /// The storage root. The bytes of object KEY in bucket BUCKET are the file
-    /// `root/BUCKET/KEY` (see [`Server::object_bytes`]); server state lives in `root/.s3up/`
-    /// and s3s-fs metadata in `root/.bucket-*.json` files.
+    /// The storage root. Bucket BUCKET is the directory `root/BUCKET`; each of its objects is
+    /// a directory `root/BUCKET/ID` (16 hex digits) whose `object.json` names the key and lists
+    /// the files holding the bytes, in order (`data`, or `part-00001`, ... for a multipart
+    /// upload; [`Server::object_bytes`] reads them). Server state lives in `root/.s3up/`.
     pub fn root(&self) -> &Path {
         self.layout.root()
     }
@@ -408,11 +409,7 @@ impl Server {
 
     /// The stored bytes of an object, read from storage; `None` if it does not exist.
     pub fn object_bytes(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let path = self.layout.object_path(bucket, key)?;
-        if !path.is_file() {
-            return None;
-        }
-        std::fs::read(path).ok()
+        crate::store::read_object(&self.layout, bucket, key)
     }
 
     /// Stops accepting, lets open requests finish (bounded), and stops the runtime.

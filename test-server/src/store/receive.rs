@@ -1,7 +1,7 @@
-//! Receiving an object or part body: stream it into a temporary file while computing MD5 and
+//! Receiving an object or part body: stream it into a staging file while computing MD5 and
 //! the checksums asked for, then check every claim the client made about it (Content-MD5,
 //! an `x-amz-checksum-*` header or trailer, the length). A body that fails anywhere leaves
-//! only a temporary file, deleted on drop; this module never puts anything in place.
+//! only a staging file, deleted by its owner; this module never puts anything in place.
 
 use super::checksum::{self, Algorithm, Checksums, Digests};
 use super::errors;
@@ -11,15 +11,11 @@ use http::HeaderMap;
 use s3s::dto::StreamingBlob;
 use s3s::S3Result;
 use std::collections::BTreeSet;
-use std::path::Path;
-use tempfile::TempPath;
 use tokio::io::AsyncWriteExt as _;
 
 /// A body received in full and digested.
 #[derive(Debug)]
 pub struct Received {
-    /// The bytes, in a temporary file (`None` when discarding).
-    pub tmp: Option<TempPath>,
     /// Number of bytes.
     pub size: u64,
     /// MD5 of the bytes.
@@ -143,34 +139,18 @@ impl Claims {
     }
 }
 
-/// Streams `body` into a temporary file in `tmp_dir` (or nowhere, when `discard`), computing
-/// MD5 and `algs`.
+/// Streams `body` into `file` (or nowhere, when discarding), computing MD5 and `algs`.
 ///
 /// # Errors
 /// The body stream fails (see [`errors::body_error`]) or the file cannot be written.
 pub async fn receive(
     body: StreamingBlob,
-    tmp_dir: &Path,
+    file: Option<std::fs::File>,
     algs: &BTreeSet<Algorithm>,
-    discard: bool,
 ) -> S3Result<Received> {
     let mut digests = Digests::new(algs.iter().copied());
-    let (mut file, tmp) = if discard {
-        (None, None)
-    } else {
-        let named = tempfile::Builder::new()
-            .prefix("recv-")
-            .tempfile_in(tmp_dir)
-            .map_err(|e| errors::internal("cannot create a staging file", e))?;
-        let (f, p) = named.into_parts();
-        (
-            Some(tokio::io::BufWriter::with_capacity(
-                1 << 20,
-                tokio::fs::File::from_std(f),
-            )),
-            Some(p),
-        )
-    };
+    let mut file =
+        file.map(|f| tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(f)));
     let mut size: u64 = 0;
     let mut body = body;
     while let Some(chunk) = body.next().await {
@@ -189,12 +169,7 @@ pub async fn receive(
             .map_err(|e| errors::internal("cannot write a staging file", e))?;
     }
     let (md5, sums) = digests.finish();
-    Ok(Received {
-        tmp,
-        size,
-        md5,
-        sums,
-    })
+    Ok(Received { size, md5, sums })
 }
 
 #[cfg(test)]
@@ -216,7 +191,6 @@ mod tests {
         d.update(data);
         let (md5, sums) = d.finish();
         Received {
-            tmp: None,
             size: data.len() as u64,
             md5,
             sums,
