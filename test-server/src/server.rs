@@ -328,13 +328,49 @@ async fn serve_conn(
     }
 }
 
+/// Whether a request says `Expect: 100-continue` but has no body, so that hyper answers it
+/// without the `100 Continue` the client waits for. botocore (as bundled with aws-cli v1) then
+/// keeps the early answer's status line for the next request on the connection and misreads
+/// that answer, stalling 60 s; closing the connection after such an answer makes it start
+/// afresh.
+fn answered_before_continue(headers: &http::HeaderMap) -> bool {
+    let expects = headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let empty = match headers.get(http::header::CONTENT_LENGTH) {
+        Some(v) => v.as_bytes() == b"0",
+        None => !headers.contains_key(http::header::TRANSFER_ENCODING),
+    };
+    expects && empty
+}
+
 async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, mut stop: watch::Receiver<bool>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let info = Arc::new(info);
-    let svc =
-        hyper::service::service_fn(move |req| Arc::clone(&front).handle(Arc::clone(&info), req));
+    let svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let close = answered_before_continue(req.headers());
+        let head = req.method() == http::Method::HEAD;
+        let answer = Arc::clone(&front).handle(Arc::clone(&info), req);
+        async move {
+            let mut resp = answer.await?;
+            if close {
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            // s3s answers 206 only for GetObject; S3 answers a HEAD of a part or range alike.
+            if head
+                && resp.status() == http::StatusCode::OK
+                && resp.headers().contains_key(http::header::CONTENT_RANGE)
+            {
+                *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+            }
+            Ok::<_, crate::front::FaultAbort>(resp)
+        }
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(io, svc);
