@@ -128,7 +128,7 @@ fn conditional(
 
 /// GetObject and HeadObject answer the same headers; only their s3s types differ.
 macro_rules! read_object {
-    ($store:expr, $req:expr, $output:ident, $with_body:expr) => {{
+    ($store:expr, $req:expr, $output:ident) => {{
         let (store, input) = ($store, $req.input);
         store.check_key(&input.key)?;
         let c = Conditions {
@@ -183,9 +183,7 @@ macro_rules! read_object {
             website_redirect_location: a.website_redirect_location.clone(),
             ..Default::default()
         };
-        if $with_body {
-            set_body(&mut out, Arc::clone(&v), sel.span);
-        }
+        set_body(&mut out, Arc::clone(&v), sel.span);
         Ok(S3Response::new(out))
     }};
 }
@@ -212,14 +210,14 @@ pub(super) fn get_object(
     store: &Store,
     req: S3Request<GetObjectInput>,
 ) -> S3Result<S3Response<GetObjectOutput>> {
-    read_object!(store, req, GetObjectOutput, true)
+    read_object!(store, req, GetObjectOutput)
 }
 
 pub(super) fn head_object(
     store: &Store,
     req: S3Request<HeadObjectInput>,
 ) -> S3Result<S3Response<HeadObjectOutput>> {
-    read_object!(store, req, HeadObjectOutput, false)
+    read_object!(store, req, HeadObjectOutput)
 }
 
 /// The ObjectParts of GetObjectAttributes, paged like ListParts.
@@ -278,7 +276,8 @@ pub(super) fn get_object_attributes(
         input
             .object_attributes
             .iter()
-            .any(|a| a.as_str().eq_ignore_ascii_case(name))
+            .flat_map(|a| a.as_str().split(','))
+            .any(|a| a.trim().eq_ignore_ascii_case(name))
     };
     let f = Fields::of(&m.checksums);
     let checksum = Checksum {
