@@ -18,6 +18,7 @@ mod serve;
 mod sigv2;
 mod smaller;
 mod streaming;
+mod tls;
 
 use self::http::{send, Resp};
 
