@@ -6,12 +6,13 @@
 use super::checksum::{self, Algorithm, Checksums, Digests};
 use super::errors;
 
+use bytes::Bytes;
 use futures::StreamExt as _;
 use http::HeaderMap;
 use s3s::dto::StreamingBlob;
 use s3s::S3Result;
 use std::collections::BTreeSet;
-use tokio::io::AsyncWriteExt as _;
+use std::io::Write as _;
 
 /// A body received in full and digested.
 #[derive(Debug)]
@@ -139,7 +140,29 @@ impl Claims {
     }
 }
 
-/// Streams `body` into `file` (or nowhere, when discarding), computing MD5 and `algs`.
+/// Chunks queued for the writer thread.
+const QUEUED: usize = 16;
+
+/// Writes chunks as they come, on the blocking pool, without copying them again.
+fn spawn_writer(
+    file: std::fs::File,
+) -> (
+    tokio::sync::mpsc::Sender<Bytes>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUED);
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        while let Some(chunk) = rx.blocking_recv() {
+            file.write_all(&chunk)?;
+        }
+        Ok(())
+    });
+    (tx, writer)
+}
+
+/// Streams `body` into `file` (or nowhere, when discarding), computing MD5 and `algs`. The
+/// digests run here while a blocking-pool thread writes the same chunks.
 ///
 /// # Errors
 /// The body stream fails (see [`errors::body_error`]) or the file cannot be written.
@@ -149,24 +172,26 @@ pub async fn receive(
     algs: &BTreeSet<Algorithm>,
 ) -> S3Result<Received> {
     let mut digests = Digests::new(algs.iter().copied());
-    let mut file =
-        file.map(|f| tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(f)));
+    let mut writer = file.map(spawn_writer);
     let mut size: u64 = 0;
     let mut body = body;
+    let write_failed = |e| errors::internal("cannot write a staging file", e);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| errors::body_error(&e))?;
         digests.update(&chunk);
         size += chunk.len() as u64;
-        if let Some(f) = file.as_mut() {
-            f.write_all(&chunk)
-                .await
-                .map_err(|e| errors::internal("cannot write a staging file", e))?;
+        if let Some((tx, _)) = writer.as_ref() {
+            if tx.send(chunk).await.is_err() {
+                break; // the writer failed: its error is reported below
+            }
         }
     }
-    if let Some(f) = file.as_mut() {
-        f.flush()
+    if let Some((tx, handle)) = writer.take() {
+        drop(tx);
+        handle
             .await
-            .map_err(|e| errors::internal("cannot write a staging file", e))?;
+            .map_err(|e| errors::internal("staging writer failed", e))?
+            .map_err(write_failed)?;
     }
     let (md5, sums) = digests.finish();
     Ok(Received { size, md5, sums })
