@@ -115,7 +115,7 @@ fn temp_parent() -> PathBuf {
 }
 
 /// The storage root: the configured one, or a temporary one the handle owns. With `--discard`
-/// the root holds only sparse placeholders and small records, so it goes to memory
+/// the root holds only small records (each object's `object.json`), so it goes to memory
 /// (`/dev/shm`) where there is one: on ext4, creating inodes right after a multipart upload
 /// deleted its part records cost ~3 ms of kernel time per PUT and bounded the benchmark.
 fn root_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Error> {
@@ -150,6 +150,7 @@ pub(crate) fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
             owner_id: canonical_id(&config.access_key),
             scheme: if config.tls { "https" } else { "http" },
             discard: config.discard,
+            forget_completed: config.forget_completed_uploads,
         },
     )
     .map_err(io_err("prepare the storage root"))?;

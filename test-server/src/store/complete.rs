@@ -396,8 +396,10 @@ pub(super) async fn complete(
         "{}://{host}/{}/{}",
         store.opts.scheme, input.bucket, input.key
     );
-    if let Some(done) = earlier_answer(store, &input)? {
-        return Ok(S3Response::new(output(location, input, done)));
+    if !store.opts.forget_completed {
+        if let Some(done) = earlier_answer(store, &input)? {
+            return Ok(S3Response::new(output(location, input, done)));
+        }
     }
     let (upload, dir, parts) = checked(store, &input)?;
     let (alg, object_sum) = object_checksum(store, &upload, &dir, &parts)?;

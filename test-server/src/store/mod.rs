@@ -57,6 +57,8 @@ pub struct StoreOptions {
     pub scheme: &'static str,
     /// Verify everything but store no object or part bytes.
     pub discard: bool,
+    /// A repeated CompleteMultipartUpload is NoSuchUpload (not S3's 200 with the same ETag).
+    pub forget_completed: bool,
 }
 
 /// The storage behind the server.
