@@ -6,18 +6,18 @@
 //! A Complete repeated after it succeeded gets the same answer, as on S3.
 
 use super::checksum::{self, Algorithm, Checksums, Fields};
+use super::completed::{self, Completed};
 use super::conditions;
 use super::content;
 use super::errors;
 use super::layout::{self, Layout};
-use super::manifest::{self, Manifest, PartInfo, Segment, Sse};
+use super::manifest::{self, Manifest, PartInfo, Segment};
 use super::multipart::{self, PartRecord, UploadRecord};
-use super::object;
+use super::write_rules;
 use super::Store;
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The checksum a completed-part element claims for `alg`.
@@ -224,81 +224,12 @@ fn checked(
     Ok((upload, dir, parts))
 }
 
-fn requested(input: &CompleteMultipartUploadInput) -> &[CompletedPart] {
+pub(super) fn requested(input: &CompleteMultipartUploadInput) -> &[CompletedPart] {
     input
         .multipart_upload
         .as_ref()
         .and_then(|m| m.parts.as_deref())
         .unwrap_or_default()
-}
-
-/// (part number, ETag) of each requested part, ETags unquoted and lower case.
-fn requested_ids(input: &CompleteMultipartUploadInput) -> Vec<(i32, String)> {
-    requested(input)
-        .iter()
-        .map(|p| {
-            let etag = p
-                .e_tag
-                .as_ref()
-                .map(|e| e.value().trim_matches('"').to_ascii_lowercase());
-            (p.part_number.unwrap_or(0), etag.unwrap_or_default())
-        })
-        .collect()
-}
-
-/// What a completed upload answered, kept in its directory for retried Completes.
-#[derive(Debug, Serialize, Deserialize)]
-struct Completed {
-    bucket: String,
-    key: String,
-    parts: Vec<(i32, String)>,
-    e_tag: String,
-    checksums: Checksums,
-    checksum_type: Option<String>,
-    sse: Option<Sse>,
-}
-
-/// The earlier answer, when this Complete repeats one that succeeded (as S3 answers it).
-fn earlier_answer(
-    store: &Store,
-    input: &CompleteMultipartUploadInput,
-) -> S3Result<Option<Completed>> {
-    let Some(dir) = store.layout.upload_dir(&input.upload_id) else {
-        return Ok(None);
-    };
-    let Ok(bytes) = std::fs::read(Layout::completed_record_path(&dir)) else {
-        return Ok(None);
-    };
-    let done: Completed = serde_json::from_slice(&bytes)
-        .map_err(|e| errors::internal("corrupt completion record", e))?;
-    if done.bucket != input.bucket || done.key != input.key {
-        return Err(errors::no_such_upload());
-    }
-    if done.parts != requested_ids(input) {
-        let mut e = errors::no_such_upload();
-        e.set_message("The specified upload was already completed with another list of parts.");
-        return Err(e);
-    }
-    Ok(Some(done))
-}
-
-/// Records the answer, then drops the upload's parts (the object holds its own links).
-fn finish_upload(store: &Store, dir: &Path, done: &Completed) -> S3Result<()> {
-    let json = serde_json::to_vec(done).map_err(|e| errors::internal("cannot encode", e))?;
-    manifest::write_atomic(
-        &store.layout.tmp_dir(),
-        &Layout::completed_record_path(dir),
-        &json,
-    )
-    .map_err(|e| errors::internal("cannot record the completion", e))?;
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| errors::internal("cannot read the upload", e))?;
-    for entry in entries.filter_map(Result::ok) {
-        if entry.file_name() != "completed.json" {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-    Ok(())
 }
 
 /// The answer: location, ETag, the object's checksum and encryption.
@@ -309,7 +240,7 @@ fn output(
 ) -> CompleteMultipartUploadOutput {
     let f = Fields::of(&done.checksums);
     let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
-        object::sse_fields(done.sse.as_ref());
+        write_rules::sse_fields(done.sse.as_ref());
     CompleteMultipartUploadOutput {
         location: Some(location),
         bucket: Some(input.bucket),
@@ -397,7 +328,7 @@ pub(super) async fn complete(
         store.opts.scheme, input.bucket, input.key
     );
     if !store.opts.forget_completed {
-        if let Some(done) = earlier_answer(store, &input)? {
+        if let Some(done) = completed::earlier_answer(store, &input)? {
             return Ok(S3Response::new(output(location, input, done)));
         }
     }
@@ -430,13 +361,13 @@ pub(super) async fn complete(
     let done = Completed {
         bucket: input.bucket.clone(),
         key: input.key.clone(),
-        parts: requested_ids(&input),
+        parts: completed::requested_ids(&input),
         e_tag: v.meta.e_tag.clone(),
         checksums: v.meta.checksums.clone(),
         checksum_type: v.meta.checksum_type.clone(),
         sse: v.meta.sse.clone(),
     };
-    finish_upload(store, &dir, &done)?;
+    completed::finish_upload(store, &dir, &done)?;
     Ok(S3Response::new(output(location, input, done)))
 }
 

@@ -8,6 +8,7 @@
 mod bucket;
 mod checksum;
 mod complete;
+mod completed;
 mod conditions;
 mod content;
 mod errors;
@@ -17,9 +18,11 @@ mod listing;
 mod manifest;
 mod multipart;
 mod object;
+mod part_copy;
 mod read;
 mod receive;
 mod upload_listing;
+mod write_rules;
 
 pub use self::layout::{key_problem, Layout};
 
@@ -342,7 +345,7 @@ impl S3 for Store {
         &self,
         req: S3Request<UploadPartCopyInput>,
     ) -> S3Result<S3Response<UploadPartCopyOutput>> {
-        multipart::upload_part_copy(self, req).await
+        part_copy::upload_part_copy(self, req).await
     }
 
     async fn complete_multipart_upload(

@@ -1,17 +1,17 @@
 //! Multipart uploads (`ROOT/.s3up/uploads/ID/`): the upload and part records,
 //! CreateMultipartUpload (checksum algorithm and type checked as S3 does), UploadPart
-//! (verified before the part replaces anything), UploadPartCopy (a byte range of an object)
-//! and AbortMultipartUpload. Every part records the checksum its object will need, so that
+//! (verified before the part replaces anything) and AbortMultipartUpload (UploadPartCopy:
+//! `part_copy.rs`). Every part records the checksum its object will need, so that
 //! CompleteMultipartUpload (`complete.rs`) never reads the bytes again; listing in
 //! `listing.rs`.
 
 use super::checksum::{self, Algorithm, Checksums, Fields};
-use super::content;
 use super::errors;
 use super::layout::Layout;
 use super::manifest::{self, Attributes, Sse};
 use super::object;
 use super::receive::{self, Claims};
+use super::write_rules;
 use super::Store;
 
 use s3s::dto::*;
@@ -69,13 +69,13 @@ fn new_upload_id() -> String {
     format!("{nanos:016x}{}", checksum::hex(&rnd))
 }
 
-fn now_unix() -> i64 {
+pub(super) fn now_unix() -> i64 {
     crate::clock::unix_secs(std::time::SystemTime::now())
 }
 
 /// The algorithms every part of `upload` is digested with: the client's, plus the one the
 /// object's checksum will be combined from (the upload's, else CRC64NVME as S3 defaults to).
-fn part_algorithms(
+pub(super) fn part_algorithms(
     upload: &UploadRecord,
     claimed: Option<Algorithm>,
 ) -> std::collections::BTreeSet<Algorithm> {
@@ -86,7 +86,7 @@ fn part_algorithms(
 }
 
 /// Writes a part's record next to its bytes.
-fn record_part(store: &Store, dir: &Path, part: &PartRecord) -> S3Result<()> {
+pub(super) fn record_part(store: &Store, dir: &Path, part: &PartRecord) -> S3Result<()> {
     let json = serde_json::to_vec(part).map_err(|e| errors::internal("cannot encode part", e))?;
     manifest::write_atomic(
         &store.layout.tmp_dir(),
@@ -97,7 +97,7 @@ fn record_part(store: &Store, dir: &Path, part: &PartRecord) -> S3Result<()> {
 }
 
 /// Checks a part number against the configured limit.
-fn part_number(store: &Store, n: i32) -> S3Result<u32> {
+pub(super) fn part_number(store: &Store, n: i32) -> S3Result<u32> {
     let max = store.opts.limits.max_parts;
     u32::try_from(n)
         .ok()
@@ -110,7 +110,7 @@ fn part_number(store: &Store, n: i32) -> S3Result<u32> {
 }
 
 /// A staging file for a part's bytes and a handle to write them (`None` when discarding).
-fn part_staging(
+pub(super) fn part_staging(
     store: &Store,
 ) -> S3Result<(Option<tempfile::NamedTempFile>, Option<std::fs::File>)> {
     if store.opts.discard {
@@ -254,7 +254,7 @@ pub(super) async fn create(
     )
     .map_err(|e| errors::internal("cannot write upload", e))?;
     let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
-        object::sse_fields(record.sse.as_ref());
+        write_rules::sse_fields(record.sse.as_ref());
     Ok(S3Response::new(CreateMultipartUploadOutput {
         server_side_encryption,
         ssekms_key_id,
@@ -317,7 +317,7 @@ pub(super) async fn upload_part(
     // S3 reports only the checksum the client or the upload chose.
     let f = Fields::only(&rec.sums, claims.algorithm().or(upload.algorithm));
     let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
-        object::sse_fields(upload.sse.as_ref());
+        write_rules::sse_fields(upload.sse.as_ref());
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(part.md5)),
         checksum_crc32: f.crc32,
@@ -325,81 +325,6 @@ pub(super) async fn upload_part(
         checksum_crc64nvme: f.crc64nvme,
         checksum_sha1: f.sha1,
         checksum_sha256: f.sha256,
-        server_side_encryption,
-        ssekms_key_id,
-        bucket_key_enabled,
-        ..Default::default()
-    }))
-}
-
-/// The byte range `x-amz-copy-source-range` names (`bytes=FIRST-LAST`), within `size`.
-fn copy_range(range: Option<&str>, size: u64) -> S3Result<std::ops::Range<u64>> {
-    let Some(r) = range else { return Ok(0..size) };
-    let bad = || {
-        errors::invalid_argument(format!(
-            "The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy (got {r:?}, object size {size})"
-        ))
-    };
-    let (first, last) = r
-        .trim()
-        .strip_prefix("bytes=")
-        .and_then(|s| s.split_once('-'))
-        .ok_or_else(bad)?;
-    let (first, last): (u64, u64) = (
-        first.parse().map_err(|_| bad())?,
-        last.parse().map_err(|_| bad())?,
-    );
-    if first > last || last >= size {
-        return Err(errors::err(
-            s3s::S3ErrorCode::InvalidRange,
-            format!("The requested range is not satisfiable (object size {size})"),
-        ));
-    }
-    Ok(first..last + 1)
-}
-
-pub(super) async fn upload_part_copy(
-    store: &Store,
-    req: S3Request<UploadPartCopyInput>,
-) -> S3Result<S3Response<UploadPartCopyOutput>> {
-    let input = req.input;
-    let part_number = part_number(store, input.part_number)?;
-    let (upload, dir) = load(&store.layout, &input.bucket, &input.key, &input.upload_id)?;
-    let src = object::copy_source(store, &input.copy_source, object::copy_conditions!(&input))?;
-    let span = copy_range(input.copy_source_range.as_deref(), src.meta.size)?;
-    let (staging, file) = part_staging(store)?;
-    let algs: Vec<Algorithm> = part_algorithms(&upload, None).into_iter().collect();
-    let size = span.end - span.start;
-    let (md5, sums) =
-        tokio::task::spawn_blocking(move || content::copy_range(src, span, file, &algs))
-            .await
-            .map_err(|e| errors::internal("copy task failed", e))?
-            .map_err(|e| errors::internal("cannot copy the part", e))?;
-    let part = PartRecord {
-        part_number,
-        md5: checksum::hex(&md5),
-        size,
-        last_modified: now_unix(),
-        checksums: sums,
-    };
-    if let Some(tmp) = staging {
-        tmp.persist(Layout::part_path(&dir, part_number))
-            .map_err(|_| errors::no_such_upload())?;
-    }
-    record_part(store, &dir, &part)?;
-    let f = Fields::only(&part.checksums, upload.algorithm);
-    let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
-        object::sse_fields(upload.sse.as_ref());
-    Ok(S3Response::new(UploadPartCopyOutput {
-        copy_part_result: Some(CopyPartResult {
-            checksum_crc32: f.crc32,
-            checksum_crc32c: f.crc32c,
-            checksum_crc64nvme: f.crc64nvme,
-            checksum_sha1: f.sha1,
-            checksum_sha256: f.sha256,
-            e_tag: Some(ETag::Strong(part.md5)),
-            last_modified: Some(Timestamp::from(std::time::SystemTime::now())),
-        }),
         server_side_encryption,
         ssekms_key_id,
         bucket_key_enabled,

@@ -12,6 +12,7 @@ use super::errors;
 use super::layout::DATA;
 use super::manifest::{self, Attributes, Manifest, Segment, Sse};
 use super::receive::{self, Claims};
+use super::write_rules::sse_fields;
 use super::Store;
 
 use s3s::dto::*;
@@ -20,77 +21,8 @@ use s3s::{S3Request, S3Response, S3Result};
 /// What S3 stores when the client names no content type.
 pub(super) const DEFAULT_CONTENT_TYPE: &str = "binary/octet-stream";
 
-/// Storage classes S3 accepts on upload.
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-    "OUTPOSTS",
-    "SNOW",
-    "EXPRESS_ONEZONE",
-];
-
 /// Most keys one DeleteObjects may name.
 const MAX_DELETE_KEYS: usize = 1000;
-
-/// Refuses storage classes S3 does not know.
-pub(super) fn check_storage_class(class: Option<&StorageClass>) -> S3Result<()> {
-    match class {
-        Some(c) if !STORAGE_CLASSES.contains(&c.as_str()) => Err(errors::err(
-            s3s::S3ErrorCode::InvalidStorageClass,
-            "The storage class you specified is not valid",
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The server-side encryption a write asks for, validated as S3 does.
-pub(super) fn sse_of(
-    algorithm: Option<&ServerSideEncryption>,
-    kms_key_id: Option<&str>,
-    bucket_key_enabled: Option<bool>,
-) -> S3Result<Option<Sse>> {
-    let Some(alg) = algorithm else {
-        return match kms_key_id {
-            Some(_) => Err(errors::invalid_argument(
-                "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
-            )),
-            None => Ok(None),
-        };
-    };
-    match alg.as_str() {
-        "AES256" if kms_key_id.is_some() => Err(errors::invalid_argument(
-            "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
-        )),
-        "AES256" | "aws:kms" | "aws:kms:dsse" => Ok(Some(Sse {
-            algorithm: alg.as_str().to_owned(),
-            kms_key_id: kms_key_id.map(str::to_owned),
-            bucket_key_enabled,
-        })),
-        _ => Err(errors::invalid_argument(
-            "The encryption method specified is not supported",
-        )),
-    }
-}
-
-/// The response fields echoing server-side encryption.
-pub(super) fn sse_fields(
-    sse: Option<&Sse>,
-) -> (Option<ServerSideEncryption>, Option<String>, Option<bool>) {
-    match sse {
-        Some(s) => (
-            Some(ServerSideEncryption::from(s.algorithm.clone())),
-            s.kms_key_id.clone(),
-            s.bucket_key_enabled,
-        ),
-        None => (None, None, None),
-    }
-}
 
 /// `aws-chunked` describes the request framing, not the object: S3 does not store it.
 pub(super) fn stored_encoding(content_encoding: Option<String>) -> Option<String> {
@@ -135,8 +67,8 @@ macro_rules! write_checks {
         let input = &$input;
         $store.require_bucket(&input.bucket)?;
         $store.check_key(&input.key)?;
-        $crate::store::object::check_storage_class(input.storage_class.as_ref())?;
-        $crate::store::object::sse_of(
+        $crate::store::write_rules::check_storage_class(input.storage_class.as_ref())?;
+        $crate::store::write_rules::sse_of(
             input.server_side_encryption.as_ref(),
             input.ssekms_key_id.as_deref(),
             input.bucket_key_enabled,
@@ -322,17 +254,8 @@ pub(super) fn copy_source(
     Ok(v)
 }
 
-pub(super) async fn copy_object(
-    store: &Store,
-    req: S3Request<CopyObjectInput>,
-) -> S3Result<S3Response<CopyObjectOutput>> {
-    let input = req.input;
-    let sse = write_checks!(store, input);
-    let src = copy_source(store, &input.copy_source, copy_conditions!(&input))?;
-    let replace = input
-        .metadata_directive
-        .as_ref()
-        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+/// Refuses a copy onto itself that changes nothing, as S3 does.
+fn check_self_copy(input: &CopyObjectInput, replace: bool, sse: Option<&Sse>) -> S3Result<()> {
     let same = matches!(&input.copy_source, CopySource::Bucket { bucket, key, .. }
         if **bucket == *input.bucket && **key == *input.key);
     if same
@@ -345,25 +268,49 @@ pub(super) async fn copy_object(
             "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
         ));
     }
+    Ok(())
+}
+
+/// Copies a whole object into a staged one, digesting it with `alg`.
+async fn copy_bytes(
+    store: &Store,
+    src: &std::sync::Arc<super::index::Version>,
+    alg: Algorithm,
+) -> S3Result<(tempfile::TempDir, [u8; 16], checksum::Checksums)> {
+    let staged = store.stage()?;
+    let file = store.data_file(&staged)?;
+    let (source, size) = (std::sync::Arc::clone(src), src.meta.size);
+    let (md5, sums) =
+        tokio::task::spawn_blocking(move || content::copy_range(source, 0..size, file, &[alg]))
+            .await
+            .map_err(|e| errors::internal("copy task failed", e))?
+            .map_err(|e| errors::internal("cannot copy the object", e))?;
+    Ok((staged, md5, sums))
+}
+
+pub(super) async fn copy_object(
+    store: &Store,
+    req: S3Request<CopyObjectInput>,
+) -> S3Result<S3Response<CopyObjectOutput>> {
+    let input = req.input;
+    let sse = write_checks!(store, input);
+    let src = copy_source(store, &input.copy_source, copy_conditions!(&input))?;
+    let replace = input
+        .metadata_directive
+        .as_ref()
+        .is_some_and(|d| d.as_str() == MetadataDirective::REPLACE);
+    check_self_copy(&input, replace, sse.as_ref())?;
     let alg = input
         .checksum_algorithm
         .as_ref()
         .and_then(|a| Algorithm::parse(a.as_str()))
         .or_else(|| src.meta.checksums.keys().next().copied())
         .unwrap_or(Algorithm::Crc64Nvme);
-    let staged = store.stage()?;
-    let file = store.data_file(&staged)?;
-    let size = src.meta.size;
-    let source = std::sync::Arc::clone(&src);
-    let (md5, sums) =
-        tokio::task::spawn_blocking(move || content::copy_range(source, 0..size, file, &[alg]))
-            .await
-            .map_err(|e| errors::internal("copy task failed", e))?
-            .map_err(|e| errors::internal("cannot copy the object", e))?;
+    let (staged, md5, sums) = copy_bytes(store, &src, alg).await?;
     let bucket = input.bucket.clone();
     let mut meta = single(
         input.key.clone(),
-        size,
+        src.meta.size,
         &md5,
         sums.clone(),
         !store.opts.discard,

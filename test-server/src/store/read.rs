@@ -151,7 +151,7 @@ macro_rules! read_object {
         } else {
             Fields::default()
         };
-        let (sse, kms, bucket_key) = super::object::sse_fields(m.sse.as_ref());
+        let (sse, kms, bucket_key) = super::write_rules::sse_fields(m.sse.as_ref());
         let a = &m.attributes;
         let mut out = $output {
             accept_ranges: Some("bytes".to_owned()),
