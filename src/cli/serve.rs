@@ -56,7 +56,7 @@ pub(super) struct ServeArgs {
     /// seconds the server clock runs ahead of this machine's (negative: behind)
     #[argh(option, default = "0")]
     pub clock_offset: i64,
-    /// verify signatures and checksums but store no bytes (sparse placeholders keep sizes; in /dev/shm, where there is one, without --root), to benchmark clients
+    /// verify signatures and checksums but store no bytes (objects keep their sizes, reads return zeros; in /dev/shm, where there is one, without --root), to benchmark clients
     #[argh(switch)]
     pub discard: bool,
     /// inject a fault, KIND[@OPERATION][:nth=N|first=N|every=N|rate=P][:after=BYTES][:ms=MS]
@@ -221,6 +221,7 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
         faults,
         seed: args.seed,
         wrong_region,
+        forget_completed_uploads: false,
     };
     Ok((config, secret_origin))
 }
@@ -274,7 +275,7 @@ fn banner(
         );
     }
     if config.discard {
-        println!("discard:    signatures and checksums verified, no bytes stored (objects are sparse placeholders)");
+        println!("discard:    signatures and checksums verified, no bytes stored (objects keep sizes; reads return zeros)");
     }
     for f in &config.faults {
         println!("fault:      {f:?} (seed {})", config.seed);

@@ -87,7 +87,7 @@ pub struct Config {
     /// clients meet `RequestTimeTooSkewed`; the `Date` header shows the shifted clock.
     pub clock_offset: i64,
     /// Verify signatures, payload hashes and checksums, but store no object or part bytes
-    /// (objects become sparse files of their size, so HEAD and listings still work)
+    /// (objects keep their size and checksums, so HEAD and listings still work; GET returns zeros)
     /// (for benchmarking clients without disk limits).
     pub discard: bool,
     /// Faults to inject (see [`Fault::parse`] for the text form).
@@ -96,6 +96,10 @@ pub struct Config {
     pub seed: u64,
     /// Refuse requests signed for another region than `region`; `None` accepts any region.
     pub wrong_region: Option<WrongRegion>,
+    /// Answer a CompleteMultipartUpload repeated after it succeeded with `NoSuchUpload`, as
+    /// MinIO and SeaweedFS do, instead of S3's 200 with the same ETag (to test a client's
+    /// recovery of a lost Complete answer).
+    pub forget_completed_uploads: bool,
 }
 
 impl Default for Config {
@@ -120,6 +124,7 @@ impl Default for Config {
             faults: Vec::new(),
             seed: 0,
             wrong_region: None,
+            forget_completed_uploads: false,
         }
     }
 }

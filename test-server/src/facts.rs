@@ -4,7 +4,7 @@
 //! verifies a signature and never reads the body.
 
 use http::{HeaderMap, Method, Uri};
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::percent_decode_str;
 
 /// Which AWS signature scheme a request uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,14 +355,8 @@ impl RequestFacts {
 
     /// The key as the access log shows it: URL-encoded, `-` when there is none.
     pub fn log_key(&self) -> String {
-        const KEEP: &AsciiSet = &NON_ALPHANUMERIC
-            .remove(b'-')
-            .remove(b'_')
-            .remove(b'.')
-            .remove(b'~')
-            .remove(b'/');
         match &self.key {
-            Some(k) => utf8_percent_encode(k, KEEP).to_string(),
+            Some(k) => crate::xml::url_encode(k),
             None => "-".to_owned(),
         }
     }

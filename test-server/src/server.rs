@@ -115,7 +115,7 @@ fn temp_parent() -> PathBuf {
 }
 
 /// The storage root: the configured one, or a temporary one the handle owns. With `--discard`
-/// the root holds only sparse placeholders and small records, so it goes to memory
+/// the root holds only small records (each object's `object.json`), so it goes to memory
 /// (`/dev/shm`) where there is one: on ext4, creating inodes right after a multipart upload
 /// deleted its part records cost ~3 ms of kernel time per PUT and bounded the benchmark.
 fn root_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Error> {
@@ -150,6 +150,7 @@ pub(crate) fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
             owner_id: canonical_id(&config.access_key),
             scheme: if config.tls { "https" } else { "http" },
             discard: config.discard,
+            forget_completed: config.forget_completed_uploads,
         },
     )
     .map_err(io_err("prepare the storage root"))?;
@@ -328,13 +329,49 @@ async fn serve_conn(
     }
 }
 
+/// Whether a request says `Expect: 100-continue` but has no body, so that hyper answers it
+/// without the `100 Continue` the client waits for. botocore (as bundled with aws-cli v1) then
+/// keeps the early answer's status line for the next request on the connection and misreads
+/// that answer, stalling 60 s; closing the connection after such an answer makes it start
+/// afresh.
+fn answered_before_continue(headers: &http::HeaderMap) -> bool {
+    let expects = headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let empty = match headers.get(http::header::CONTENT_LENGTH) {
+        Some(v) => v.as_bytes() == b"0",
+        None => !headers.contains_key(http::header::TRANSFER_ENCODING),
+    };
+    expects && empty
+}
+
 async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, mut stop: watch::Receiver<bool>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let info = Arc::new(info);
-    let svc =
-        hyper::service::service_fn(move |req| Arc::clone(&front).handle(Arc::clone(&info), req));
+    let svc = hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+        let close = answered_before_continue(req.headers());
+        let head = req.method() == http::Method::HEAD;
+        let answer = Arc::clone(&front).handle(Arc::clone(&info), req);
+        async move {
+            let mut resp = answer.await?;
+            if close {
+                resp.headers_mut().insert(
+                    http::header::CONNECTION,
+                    http::HeaderValue::from_static("close"),
+                );
+            }
+            // s3s answers 206 only for GetObject; S3 answers a HEAD of a part or range alike.
+            if head
+                && resp.status() == http::StatusCode::OK
+                && resp.headers().contains_key(http::header::CONTENT_RANGE)
+            {
+                *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+            }
+            Ok::<_, crate::front::FaultAbort>(resp)
+        }
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         .serve_connection(io, svc);
@@ -359,9 +396,10 @@ impl Server {
         self.endpoint.clone()
     }
 
-    /// The storage root. The bytes of object KEY in bucket BUCKET are the file
-    /// `root/BUCKET/KEY` (see [`Server::object_bytes`]); server state lives in `root/.s3up/`
-    /// and s3s-fs metadata in `root/.bucket-*.json` files.
+    /// The storage root. Bucket BUCKET is the directory `root/BUCKET`; each of its objects is
+    /// a directory `root/BUCKET/ID` (16 hex digits) whose `object.json` names the key and lists
+    /// the files holding the bytes, in order (`data`, or `part-00001`, ... for a multipart
+    /// upload; [`Server::object_bytes`] reads them). Server state lives in `root/.s3up/`.
     pub fn root(&self) -> &Path {
         self.layout.root()
     }
@@ -408,11 +446,7 @@ impl Server {
 
     /// The stored bytes of an object, read from storage; `None` if it does not exist.
     pub fn object_bytes(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
-        let path = self.layout.object_path(bucket, key)?;
-        if !path.is_file() {
-            return None;
-        }
-        std::fs::read(path).ok()
+        crate::store::read_object(&self.layout, bucket, key)
     }
 
     /// Stops accepting, lets open requests finish (bounded), and stops the runtime.

@@ -1,6 +1,21 @@
 //! S3 error documents: writes the `<Error>` XML the front door answers with before s3s runs
 //! (with S3's extra elements such as `<ServerTime>`), and reads the `<Code>` back out of any
-//! response body for the access log. Strings only; never does I/O.
+//! response body for the access log; the URL encoding of keys in listings and logs. Strings
+//! only; never does I/O.
+
+/// What URL encoding leaves as it is (as S3 encodes keys: `+` and space are encoded, so both
+/// `unquote` and `unquote_plus` decoders get the key back).
+const URL_KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// A key URL-encoded as S3 writes it in listings (`encoding-type=url`) and access logs.
+pub fn url_encode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, URL_KEEP).to_string()
+}
 
 /// Escapes text for an XML element.
 pub fn escape(s: &str) -> String {

@@ -5,13 +5,20 @@
 //! client so that tests can tamper with them.
 
 mod auth;
+mod conditions;
+mod copy_parts;
+mod expect;
 mod faults;
 mod http;
+mod keys;
+mod listing;
 mod multipart;
 mod objects;
 mod serve;
 mod sigv2;
+mod smaller;
 mod streaming;
+mod tls;
 
 use self::http::{send, Resp};
 

@@ -7,7 +7,7 @@ use super::{assert_ok, assert_rejected, server, server_with, Call, Client, Serve
 
 use s3up::checksum::{ChecksumAlgorithm, Hasher};
 
-fn create(c: &Client, s: &Server, key: &str, headers: &[(&str, &str)]) -> String {
+pub(super) fn create(c: &Client, s: &Server, key: &str, headers: &[(&str, &str)]) -> String {
     let mut call = Call::new("POST", &format!("/{BUCKET}/{key}")).query("uploads", "");
     for (k, v) in headers {
         call = call.header(k, v);
@@ -17,20 +17,27 @@ fn create(c: &Client, s: &Server, key: &str, headers: &[(&str, &str)]) -> String
     xml_value(&r.text(), "UploadId").expect("an UploadId")
 }
 
-fn part_call(key: &str, id: &str, n: u32, body: &[u8]) -> Call {
+pub(super) fn part_call(key: &str, id: &str, n: u32, body: &[u8]) -> Call {
     Call::new("PUT", &format!("/{BUCKET}/{key}"))
         .query("partNumber", &n.to_string())
         .query("uploadId", id)
         .body(body)
 }
 
-fn upload_part(c: &Client, s: &Server, key: &str, id: &str, n: u32, body: &[u8]) -> String {
+pub(super) fn upload_part(
+    c: &Client,
+    s: &Server,
+    key: &str,
+    id: &str,
+    n: u32,
+    body: &[u8],
+) -> String {
     let r = c.send(s, &part_call(key, id, n, body));
     assert_ok(s, &r, "REST.PUT.PART");
     r.header("etag").expect("ETag").to_owned()
 }
 
-fn complete_xml(parts: &[(u32, &str)], extra: impl Fn(u32) -> String) -> String {
+pub(super) fn complete_xml(parts: &[(u32, &str)], extra: impl Fn(u32) -> String) -> String {
     let mut x = String::from("<CompleteMultipartUpload>");
     for (n, etag) in parts {
         x.push_str(&format!(
@@ -42,7 +49,7 @@ fn complete_xml(parts: &[(u32, &str)], extra: impl Fn(u32) -> String) -> String 
     x
 }
 
-fn complete(c: &Client, s: &Server, key: &str, id: &str, parts: &[(u32, &str)]) -> Resp {
+pub(super) fn complete(c: &Client, s: &Server, key: &str, id: &str, parts: &[(u32, &str)]) -> Resp {
     let body = complete_xml(parts, |_| String::new());
     c.send(
         s,

@@ -8,13 +8,18 @@ use s3up::checksum::{ChecksumAlgorithm, Hasher};
 
 const OLD: &[u8] = b"old bytes that must survive";
 
-fn md5_b64(data: &[u8]) -> String {
+pub(super) fn md5_b64(data: &[u8]) -> String {
     // MD5 via the server's own crate would not be independent; compute it here.
     base64::engine::general_purpose::STANDARD.encode(md5(data))
 }
 
+/// Lower-case hex MD5 (an S3 ETag without its quotes).
+pub(super) fn md5_hex(data: &[u8]) -> String {
+    md5(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// RFC 1321 MD5, small and slow, for tests only.
-fn md5(input: &[u8]) -> [u8; 16] {
+pub(super) fn md5(input: &[u8]) -> [u8; 16] {
     const S: [u32; 64] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
         9, 14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10,

@@ -65,17 +65,6 @@ impl Algorithm {
         }
     }
 
-    /// The key in the s3s-fs `internal.json` sidecar.
-    pub fn info_key(self) -> &'static str {
-        match self {
-            Self::Crc32 => "checksum_crc32",
-            Self::Crc32c => "checksum_crc32c",
-            Self::Crc64Nvme => "checksum_crc64nvme",
-            Self::Sha1 => "checksum_sha1",
-            Self::Sha256 => "checksum_sha256",
-        }
-    }
-
     /// Length of the binary digest.
     pub fn digest_len(self) -> usize {
         match self {
@@ -216,6 +205,14 @@ impl Fields {
             crc64nvme: sums.get(&Algorithm::Crc64Nvme).cloned(),
             sha1: sums.get(&Algorithm::Sha1).cloned(),
             sha256: sums.get(&Algorithm::Sha256).cloned(),
+        }
+    }
+
+    /// Fields for the value of `alg` in `sums` only.
+    pub fn only(sums: &Checksums, alg: Option<Algorithm>) -> Self {
+        match alg.and_then(|a| sums.get(&a).map(|v| (a, v.clone()))) {
+            Some(pair) => Self::of(&Checksums::from([pair])),
+            None => Self::default(),
         }
     }
 }

@@ -1,20 +1,24 @@
 //! CompleteMultipartUpload. Everything S3 checks (part order, ETags, part checksums, minimum
-//! part size, declared size, preconditions, the object checksum claimed) is checked before
-//! anything changes, so a refused Complete leaves the upload intact for a retry or an abort.
-//! Only then are the parts joined into a staging file and committed like a PutObject.
+//! part size, declared size, the object checksum claimed) is checked before anything changes,
+//! so a refused Complete leaves the upload intact for a retry or an abort; `If-Match` and
+//! `If-None-Match` are checked at the commit itself. The object is then made of the part files
+//! themselves (hard links: no byte is copied or read again) and committed like a PutObject.
+//! A Complete repeated after it succeeded gets the same answer, as on S3.
 
 use super::checksum::{self, Algorithm, Checksums, Fields};
+use super::completed::{self, Completed};
+use super::conditions;
+use super::content;
 use super::errors;
-use super::layout::Layout;
+use super::layout::{self, Layout};
+use super::manifest::{self, Manifest, PartInfo, Segment};
 use super::multipart::{self, PartRecord, UploadRecord};
-use super::object;
-use super::sidecar::Info;
+use super::write_rules;
 use super::Store;
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use std::io::{Read as _, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The checksum a completed-part element claims for `alg`.
 fn claimed_part_checksum(p: &CompletedPart, alg: Algorithm) -> Option<&str> {
@@ -116,37 +120,6 @@ fn check_parts(
     Ok(chosen)
 }
 
-/// Concatenates the parts into a staging file, computing a full-object checksum on the way.
-fn assemble(
-    tmp_dir: &Path,
-    dir: &Path,
-    parts: &[PartRecord],
-    full: Option<Algorithm>,
-) -> std::io::Result<(tempfile::TempPath, Option<String>)> {
-    let mut out = tempfile::Builder::new()
-        .prefix("complete-")
-        .tempfile_in(tmp_dir)?;
-    let mut digests = checksum::Digests::new(full);
-    let mut buf = vec![0u8; 1 << 20];
-    for p in parts {
-        let mut f = std::fs::File::open(Layout::part_path(dir, p.part_number))?;
-        loop {
-            let n = f.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            digests.update(&buf[..n]);
-            out.write_all(&buf[..n])?;
-        }
-    }
-    out.flush()?;
-    let (_, sums) = digests.finish();
-    Ok((
-        out.into_temp_path(),
-        full.and_then(|a| sums.get(&a).cloned()),
-    ))
-}
-
 /// The object checksum a Complete request header claims, if any.
 fn claimed_object_checksum(input: &CompleteMultipartUploadInput) -> Option<(Algorithm, &str)> {
     [
@@ -160,54 +133,59 @@ fn claimed_object_checksum(input: &CompleteMultipartUploadInput) -> Option<(Algo
     .find_map(|(a, v)| v.as_deref().map(|v| (a, v.trim())))
 }
 
-/// The joined object (none when discarding) and its checksum: COMPOSITE from the part
-/// checksums, FULL_OBJECT from the bytes (or, when discarding, by combining part CRCs).
-async fn build(
+/// The checksum of the object, from its parts' checksums: COMPOSITE over the part values,
+/// FULL_OBJECT by combining the part CRCs (the bytes are read again only for a part stored
+/// without that checksum, by an older server).
+fn object_checksum(
     store: &Store,
     upload: &UploadRecord,
     dir: &Path,
     parts: &[PartRecord],
-) -> S3Result<(Option<tempfile::TempPath>, Algorithm, Option<String>)> {
+) -> S3Result<(Algorithm, Option<String>)> {
     let composite = upload.checksum_type.as_deref() == Some(ChecksumType::COMPOSITE);
     let alg = upload.algorithm.unwrap_or(Algorithm::Crc64Nvme);
-    if composite {
-        let values: Vec<&str> = parts
-            .iter()
-            .filter_map(|p| p.checksums.get(&alg).map(String::as_str))
-            .collect();
-        let tmp = if store.opts.discard {
-            None
-        } else {
-            Some(join(store, dir, parts, None).await?.0)
+    let mut values = Vec::with_capacity(parts.len());
+    for p in parts {
+        let v = match p.checksums.get(&alg) {
+            Some(v) => Some(v.clone()),
+            None if store.opts.discard => None,
+            None => content::digest_file(&Layout::part_path(dir, p.part_number), &[alg])
+                .map_err(|e| errors::internal("cannot read a part", e))?
+                .remove(&alg),
         };
-        return Ok((tmp, alg, checksum::composite(alg, &values)));
+        match v {
+            Some(v) => values.push((v, p.size)),
+            None => return Ok((alg, None)),
+        }
     }
-    if store.opts.discard {
-        let crcs: Vec<(&str, u64)> = parts
-            .iter()
-            .filter_map(|p| p.checksums.get(&alg).map(|v| (v.as_str(), p.size)))
-            .collect();
-        let full = (crcs.len() == parts.len())
-            .then(|| checksum::combine_full(alg, &crcs))
-            .flatten();
-        return Ok((None, alg, full));
-    }
-    let (tmp, sum) = join(store, dir, parts, Some(alg)).await?;
-    Ok((Some(tmp), alg, sum))
+    let sum = if composite {
+        let refs: Vec<&str> = values.iter().map(|(v, _)| v.as_str()).collect();
+        checksum::composite(alg, &refs)
+    } else {
+        let refs: Vec<(&str, u64)> = values.iter().map(|(v, n)| (v.as_str(), *n)).collect();
+        checksum::combine_full(alg, &refs)
+    };
+    Ok((alg, sum))
 }
 
-/// [`assemble`] on the blocking pool.
-async fn join(
-    store: &Store,
-    dir: &Path,
-    parts: &[PartRecord],
-    full: Option<Algorithm>,
-) -> S3Result<(tempfile::TempPath, Option<String>)> {
-    let (tmp_dir, dir, parts) = (store.layout.tmp_dir(), dir.to_owned(), parts.to_vec());
-    tokio::task::spawn_blocking(move || assemble(&tmp_dir, &dir, &parts, full))
-        .await
-        .map_err(|e| errors::internal("assembly task failed", e))?
-        .map_err(|e| errors::internal("cannot assemble the object", e))
+/// Links (or, where the filesystem cannot, copies) the part files into the staged object:
+/// no byte goes through this process.
+async fn link_parts(staged: &Path, dir: &Path, parts: &[PartRecord]) -> S3Result<()> {
+    let (staged, dir) = (staged.to_owned(), dir.to_owned());
+    let numbers: Vec<u32> = parts.iter().map(|p| p.part_number).collect();
+    tokio::task::spawn_blocking(move || {
+        for n in numbers {
+            let (from, to) = (
+                Layout::part_path(&dir, n),
+                staged.join(layout::part_file(n)),
+            );
+            std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ()))?;
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await
+    .map_err(|e| errors::internal("link task failed", e))?
+    .map_err(|e| errors::internal("cannot assemble the object", e))
 }
 
 fn md5_bytes(hex: &str) -> [u8; 16] {
@@ -225,15 +203,15 @@ fn md5_bytes(hex: &str) -> [u8; 16] {
 fn checked(
     store: &Store,
     input: &CompleteMultipartUploadInput,
-) -> S3Result<(UploadRecord, std::path::PathBuf, Vec<PartRecord>)> {
+) -> S3Result<(UploadRecord, PathBuf, Vec<PartRecord>)> {
     let (upload, dir) =
         multipart::load(&store.layout, &input.bucket, &input.key, &input.upload_id)?;
-    let requested = input
-        .multipart_upload
-        .as_ref()
-        .and_then(|m| m.parts.as_deref())
-        .unwrap_or_default();
-    let parts = check_parts(&upload, &dir, requested, store.opts.limits.min_part_size)?;
+    let parts = check_parts(
+        &upload,
+        &dir,
+        requested(input),
+        store.opts.limits.min_part_size,
+    )?;
     let total: u64 = parts.iter().map(|p| p.size).sum();
     if input
         .mpu_object_size
@@ -243,35 +221,93 @@ fn checked(
             "The provided 'x-amz-mp-object-size' header value does not match what was computed.",
         ));
     }
-    object::check_preconditions(
-        store,
-        &input.bucket,
-        &input.key,
-        input.if_match.as_ref(),
-        input.if_none_match.as_ref(),
-    )?;
     Ok((upload, dir, parts))
 }
 
-/// The answer: location, ETag and the object's checksum.
+pub(super) fn requested(input: &CompleteMultipartUploadInput) -> &[CompletedPart] {
+    input
+        .multipart_upload
+        .as_ref()
+        .and_then(|m| m.parts.as_deref())
+        .unwrap_or_default()
+}
+
+/// The answer: location, ETag, the object's checksum and encryption.
 fn output(
     location: String,
     input: CompleteMultipartUploadInput,
-    info: Info,
+    done: Completed,
 ) -> CompleteMultipartUploadOutput {
-    let f = Fields::of(&info.checksums);
+    let f = Fields::of(&done.checksums);
+    let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
+        write_rules::sse_fields(done.sse.as_ref());
     CompleteMultipartUploadOutput {
         location: Some(location),
         bucket: Some(input.bucket),
         key: Some(input.key),
-        e_tag: Some(ETag::Strong(info.e_tag)),
+        e_tag: Some(ETag::Strong(done.e_tag)),
         checksum_crc32: f.crc32,
         checksum_crc32c: f.crc32c,
         checksum_crc64nvme: f.crc64nvme,
         checksum_sha1: f.sha1,
         checksum_sha256: f.sha256,
-        checksum_type: info.checksum_type.map(ChecksumType::from),
+        checksum_type: done.checksum_type.map(ChecksumType::from),
+        server_side_encryption,
+        ssekms_key_id,
+        bucket_key_enabled,
         ..Default::default()
+    }
+}
+
+/// The object a checked upload becomes.
+fn manifest_of(
+    store: &Store,
+    upload: UploadRecord,
+    parts: &[PartRecord],
+    e_tag: String,
+    checksums: Checksums,
+) -> Manifest {
+    let composite = upload.checksum_type.as_deref() == Some(ChecksumType::COMPOSITE);
+    let stored = !store.opts.discard;
+    Manifest {
+        key: upload.key,
+        size: parts.iter().map(|p| p.size).sum(),
+        e_tag,
+        last_modified_ms: manifest::now_ms(),
+        checksums,
+        checksum_type: Some(
+            if composite {
+                ChecksumType::COMPOSITE
+            } else {
+                ChecksumType::FULL_OBJECT
+            }
+            .to_owned(),
+        ),
+        storage_class: upload.storage_class,
+        attributes: upload.attributes,
+        sse: upload.sse,
+        segments: if stored {
+            parts
+                .iter()
+                .map(|p| Segment {
+                    file: layout::part_file(p.part_number),
+                    size: p.size,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        stored,
+        parts: Some(
+            parts
+                .iter()
+                .map(|p| PartInfo {
+                    number: p.part_number,
+                    size: p.size,
+                    checksums: p.checksums.clone(),
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -287,49 +323,52 @@ pub(super) async fn complete(
         .unwrap_or("localhost")
         .to_owned();
     let input = req.input;
+    let location = format!(
+        "{}://{host}/{}/{}",
+        store.opts.scheme, input.bucket, input.key
+    );
+    if !store.opts.forget_completed {
+        if let Some(done) = completed::earlier_answer(store, &input)? {
+            return Ok(S3Response::new(output(location, input, done)));
+        }
+    }
     let (upload, dir, parts) = checked(store, &input)?;
-    let (tmp, alg, object_sum) = build(store, &upload, &dir, &parts).await?;
+    let (alg, object_sum) = object_checksum(store, &upload, &dir, &parts)?;
     if let Some((claimed_alg, claimed)) = claimed_object_checksum(&input) {
         if claimed_alg != alg || object_sum.as_deref().is_some_and(|s| s != claimed) {
             return Err(errors::bad_checksum(claimed_alg));
         }
     }
     let md5s: Vec<[u8; 16]> = parts.iter().map(|p| md5_bytes(&p.md5)).collect();
-    let composite = upload.checksum_type.as_deref() == Some(ChecksumType::COMPOSITE);
-    let info = Info {
-        e_tag: checksum::multipart_etag(&md5s),
-        checksums: object_sum
-            .map(|s| Checksums::from([(alg, s)]))
-            .unwrap_or_default(),
-        checksum_type: Some(
-            if composite {
-                ChecksumType::COMPOSITE
-            } else {
-                ChecksumType::FULL_OBJECT
-            }
-            .to_owned(),
-        ),
-        parts_count: u32::try_from(parts.len()).ok(),
-    };
-    let tmp = match tmp {
-        Some(tmp) => tmp,
-        None => object::sparse_placeholder(store, parts.iter().map(|p| p.size).sum())?,
-    };
-    object::commit(
+    let checksums: Checksums = object_sum
+        .map(|s| Checksums::from([(alg, s)]))
+        .unwrap_or_default();
+    let staged = store.stage()?;
+    if !store.opts.discard {
+        link_parts(staged.path(), &dir, &parts).await?;
+    }
+    let meta = manifest_of(
         store,
-        &input.bucket,
-        &input.key,
-        Some(tmp),
-        &upload.attributes,
-        &info,
-    )?;
-    std::fs::remove_dir_all(&dir)
-        .map_err(|e| errors::internal("cannot remove the finished upload", e))?;
-    let location = format!(
-        "{}://{host}/{}/{}",
-        store.opts.scheme, input.bucket, input.key
+        upload,
+        &parts,
+        checksum::multipart_etag(&md5s),
+        checksums,
     );
-    Ok(S3Response::new(output(location, input, info)))
+    let (if_match, if_none_match) = (input.if_match.as_ref(), input.if_none_match.as_ref());
+    let v = store.index.commit(&input.bucket, staged, meta, |cur| {
+        conditions::check_write(if_match, if_none_match, cur.map(|c| c.meta.e_tag.as_str()))
+    })?;
+    let done = Completed {
+        bucket: input.bucket.clone(),
+        key: input.key.clone(),
+        parts: completed::requested_ids(&input),
+        e_tag: v.meta.e_tag.clone(),
+        checksums: v.meta.checksums.clone(),
+        checksum_type: v.meta.checksum_type.clone(),
+        sse: v.meta.sse.clone(),
+    };
+    completed::finish_upload(store, &dir, &done)?;
+    Ok(S3Response::new(output(location, input, done)))
 }
 
 #[cfg(test)]

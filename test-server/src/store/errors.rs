@@ -33,6 +33,35 @@ pub fn no_such_bucket() -> S3Error {
     )
 }
 
+/// `NoSuchKey`.
+pub fn no_such_key() -> S3Error {
+    err(S3ErrorCode::NoSuchKey, "The specified key does not exist.")
+}
+
+/// `BucketNotEmpty`, with what keeps it from being empty.
+pub fn bucket_not_empty(detail: &str) -> S3Error {
+    err(
+        S3ErrorCode::BucketNotEmpty,
+        format!("The bucket you tried to delete is not empty{detail}"),
+    )
+}
+
+/// `PreconditionFailed` (412).
+pub fn precondition_failed() -> S3Error {
+    err(
+        S3ErrorCode::PreconditionFailed,
+        "At least one of the pre-conditions you specified did not hold",
+    )
+}
+
+/// `MalformedXML`.
+pub fn malformed_xml(detail: &str) -> S3Error {
+    err(
+        S3ErrorCode::MalformedXML,
+        format!("The XML you provided was not well-formed or did not validate against our published schema{detail}"),
+    )
+}
+
 /// `NoSuchUpload`.
 pub fn no_such_upload() -> S3Error {
     err(

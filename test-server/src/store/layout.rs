@@ -1,16 +1,24 @@
-//! Where everything lives under the storage root, and which names are safe to turn into paths.
+//! Where everything lives under the storage root, and which keys the server accepts.
 //!
-//! - `ROOT/BUCKET/KEY`: object bytes (the s3s-fs layout, so a test can read them directly);
-//! - `ROOT/.bucket-B64(BUCKET).object-B64(KEY).{internal,metadata}.json`: the s3s-fs
-//!   sidecars (ETag and checksums; content type and user metadata), base64url without padding;
-//! - `ROOT/.s3up/uploads/UPLOAD_ID/`: one unfinished multipart upload (`upload.json`,
-//!   `part-NNNNN` and `part-NNNNN.json`);
-//! - `ROOT/.s3up/tmp/`: files being received; renamed into place only when complete and verified.
+//! - `ROOT/BUCKET/`: a bucket;
+//! - `ROOT/BUCKET/ID/`: one object, `ID` being 16 hex digits that grow with every write:
+//!   `object.json` (its key, size, ETag, checksums, metadata, parts) and its bytes in the files
+//!   that `object.json` lists, in order (`data` for a single PUT or a copy; `part-00001`, ...
+//!   for a multipart upload: the uploaded part files themselves). A key is never a path, so
+//!   `a/b` and `a/b/c`, `dir/` with a body and 1,024-byte keys are all ordinary objects;
+//! - `ROOT/.s3up/uploads/UPLOAD_ID/`: one multipart upload (`upload.json`, `part-NNNNN` and
+//!   `part-NNNNN.json`), reduced to `completed.json` once completed (for retried Completes);
+//! - `ROOT/.s3up/tmp/`: bodies and objects being received; renamed into place only when
+//!   complete and verified, and emptied at start.
 //!
 //! This module computes paths and validates names; it never touches the filesystem.
 
-use base64::Engine as _;
 use std::path::{Path, PathBuf};
+
+/// The file of an object directory that describes the object.
+pub const MANIFEST: &str = "object.json";
+/// The bytes of an object written in one piece.
+pub const DATA: &str = "data";
 
 /// Paths under one storage root.
 #[derive(Debug, Clone)]
@@ -18,13 +26,18 @@ pub struct Layout {
     root: PathBuf,
 }
 
-/// Why a key cannot be stored.
+/// Why a key cannot be stored. Keys never become paths here, but clients that download keys
+/// to files (aws-cli, rclone, s3cmd) would write outside their target for some, so a strict
+/// test server refuses those.
 pub fn key_problem(key: &str) -> Option<&'static str> {
     if key.is_empty() {
         return Some("the object key is empty");
     }
+    if key.len() > 1024 {
+        return Some("the object key is longer than S3's 1,024 bytes");
+    }
     if key.starts_with('/') {
-        return Some("the object key starts with '/', which this test server refuses (it would escape the bucket directory)");
+        return Some("the object key starts with '/', which this test server refuses (a client downloading it to a file would leave its target directory)");
     }
     if key.contains('\0') {
         return Some("the object key contains a NUL character");
@@ -33,13 +46,10 @@ pub fn key_problem(key: &str) -> Option<&'static str> {
     let last = segments.len() - 1;
     for (i, seg) in segments.iter().enumerate() {
         match *seg {
-            ".." => return Some("the object key has a '..' segment, which this test server refuses (it would escape the bucket)"),
-            "." => return Some("the object key has a '.' segment, which this test server refuses (it would alias another key)"),
-            "" if i != last => return Some("the object key has an empty segment ('//'), which this test server refuses (it would alias another key)"),
+            ".." => return Some("the object key has a '..' segment, which this test server refuses (a client downloading it to a file would leave its target directory)"),
+            "." => return Some("the object key has a '.' segment, which this test server refuses (clients normalise it away and address another key)"),
+            "" if i != last => return Some("the object key has an empty segment ('//'), which this test server refuses (clients normalise it away and address another key)"),
             _ => {}
-        }
-        if seg.len() > 255 {
-            return Some("a '/'-separated segment of the object key is longer than 255 bytes, which this test server cannot store");
         }
     }
     None
@@ -47,14 +57,22 @@ pub fn key_problem(key: &str) -> Option<&'static str> {
 
 /// Upload ids this server issues: 48 lowercase hex digits.
 pub fn is_upload_id(id: &str) -> bool {
-    id.len() == 48
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    id.len() == 48 && is_lower_hex(id)
 }
 
-fn b64(s: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+/// Object directory names: 16 lowercase hex digits.
+pub fn is_object_id(id: &str) -> bool {
+    id.len() == 16 && is_lower_hex(id)
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The file holding part `n` of a multipart object or upload.
+pub fn part_file(n: u32) -> String {
+    format!("part-{n:05}")
 }
 
 impl Layout {
@@ -75,30 +93,9 @@ impl Layout {
         self.root.join(bucket)
     }
 
-    /// File holding an object's bytes; `None` for keys that [`key_problem`] refuses.
-    pub fn object_path(&self, bucket: &str, key: &str) -> Option<PathBuf> {
-        if key_problem(key).is_some() {
-            return None;
-        }
-        Some(self.bucket_dir(bucket).join(key))
-    }
-
-    /// s3s-fs sidecar with the ETag and checksums.
-    pub fn internal_info_path(&self, bucket: &str, key: &str) -> PathBuf {
-        self.root.join(format!(
-            ".bucket-{}.object-{}.internal.json",
-            b64(bucket),
-            b64(key)
-        ))
-    }
-
-    /// s3s-fs sidecar with content type, user metadata and the like.
-    pub fn metadata_path(&self, bucket: &str, key: &str) -> PathBuf {
-        self.root.join(format!(
-            ".bucket-{}.object-{}.metadata.json",
-            b64(bucket),
-            b64(key)
-        ))
+    /// Directory of one object.
+    pub fn object_dir(&self, bucket: &str, id: &str) -> PathBuf {
+        self.bucket_dir(bucket).join(id)
     }
 
     /// This server's own state.
@@ -106,12 +103,12 @@ impl Layout {
         self.root.join(".s3up")
     }
 
-    /// Staging area for bodies being received.
+    /// Staging area for bodies and objects being received.
     pub fn tmp_dir(&self) -> PathBuf {
         self.state_dir().join("tmp")
     }
 
-    /// All unfinished multipart uploads.
+    /// All multipart uploads.
     pub fn uploads_dir(&self) -> PathBuf {
         self.state_dir().join("uploads")
     }
@@ -123,17 +120,22 @@ impl Layout {
 
     /// Bytes of one part (inside an upload directory).
     pub fn part_path(upload_dir: &Path, part_number: u32) -> PathBuf {
-        upload_dir.join(format!("part-{part_number:05}"))
+        upload_dir.join(part_file(part_number))
     }
 
-    /// Record (ETag, size, checksum) of one part.
+    /// Record (ETag, size, checksums) of one part.
     pub fn part_record_path(upload_dir: &Path, part_number: u32) -> PathBuf {
-        upload_dir.join(format!("part-{part_number:05}.json"))
+        upload_dir.join(format!("{}.json", part_file(part_number)))
     }
 
     /// Record of the upload itself.
     pub fn upload_record_path(upload_dir: &Path) -> PathBuf {
         upload_dir.join("upload.json")
+    }
+
+    /// What a completed upload answered (kept for retried Completes).
+    pub fn completed_record_path(upload_dir: &Path) -> PathBuf {
+        upload_dir.join("completed.json")
     }
 }
 
@@ -143,6 +145,7 @@ mod tests {
 
     #[test]
     fn escaping_keys_are_refused() {
+        let long = "k".repeat(1025);
         for bad in [
             "../other/x",
             "a/../../b",
@@ -152,9 +155,11 @@ mod tests {
             "a//b",
             "",
             "a\0b",
+            long.as_str(),
         ] {
             assert!(key_problem(bad).is_some(), "{bad:?} must be refused");
         }
+        let max = format!("{}/{}", "d".repeat(300), "k".repeat(723));
         for good in [
             "a",
             "a/b/c.txt",
@@ -163,27 +168,19 @@ mod tests {
             "..a/b",
             "x/...",
             "spaces and ü",
+            max.as_str(),
         ] {
             assert_eq!(key_problem(good), None, "{good:?} must be accepted");
         }
     }
 
     #[test]
-    fn sidecar_names_match_s3s_fs() {
-        let l = Layout::new(Path::new("/r"));
-        assert_eq!(
-            l.internal_info_path("b", "k"),
-            Path::new("/r/.bucket-Yg.object-aw.internal.json")
-        );
-        assert_eq!(l.object_path("b", "../x"), None);
-        assert_eq!(l.object_path("b", "d/k"), Some(PathBuf::from("/r/b/d/k")));
-    }
-
-    #[test]
-    fn upload_ids_are_checked() {
+    fn ids_are_checked() {
         let l = Layout::new(Path::new("/r"));
         assert!(l.upload_dir("../../etc").is_none());
         assert!(l.upload_dir(&"a".repeat(48)).is_some());
         assert!(l.upload_dir(&"A".repeat(48)).is_none());
+        assert!(is_object_id("0123456789abcdef") && !is_object_id("../x"));
+        assert_eq!(part_file(7), "part-00007");
     }
 }

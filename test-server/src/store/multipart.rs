@@ -1,14 +1,17 @@
-//! Multipart uploads with this server's own storage (`ROOT/.s3up/uploads/ID/`): the upload and
-//! part records, CreateMultipartUpload (checksum algorithm and type checked as S3 does),
-//! UploadPart (verified before the part replaces anything) and AbortMultipartUpload.
-//! CompleteMultipartUpload lives in `complete.rs`; listing in `listing.rs`.
+//! Multipart uploads (`ROOT/.s3up/uploads/ID/`): the upload and part records,
+//! CreateMultipartUpload (checksum algorithm and type checked as S3 does), UploadPart
+//! (verified before the part replaces anything) and AbortMultipartUpload (UploadPartCopy:
+//! `part_copy.rs`). Every part records the checksum its object will need, so that
+//! CompleteMultipartUpload (`complete.rs`) never reads the bytes again; listing in
+//! `listing.rs`.
 
 use super::checksum::{self, Algorithm, Checksums, Fields};
 use super::errors;
 use super::layout::Layout;
+use super::manifest::{self, Attributes, Sse};
 use super::object;
 use super::receive::{self, Claims};
-use super::sidecar::{self, Attributes};
+use super::write_rules;
 use super::Store;
 
 use s3s::dto::*;
@@ -35,6 +38,9 @@ pub struct UploadRecord {
     pub storage_class: Option<String>,
     /// Attributes the object will get.
     pub attributes: Attributes,
+    /// Server-side encryption the object will get.
+    #[serde(default)]
+    pub sse: Option<Sse>,
 }
 
 /// One uploaded part, as stored in `part-NNNNN.json`.
@@ -63,17 +69,71 @@ fn new_upload_id() -> String {
     format!("{nanos:016x}{}", checksum::hex(&rnd))
 }
 
-fn now_unix() -> i64 {
+pub(super) fn now_unix() -> i64 {
     crate::clock::unix_secs(std::time::SystemTime::now())
 }
 
-/// Every unfinished upload under the root, sorted by (key, upload id).
+/// The algorithms every part of `upload` is digested with: the client's, plus the one the
+/// object's checksum will be combined from (the upload's, else CRC64NVME as S3 defaults to).
+pub(super) fn part_algorithms(
+    upload: &UploadRecord,
+    claimed: Option<Algorithm>,
+) -> std::collections::BTreeSet<Algorithm> {
+    claimed
+        .into_iter()
+        .chain(Some(upload.algorithm.unwrap_or(Algorithm::Crc64Nvme)))
+        .collect()
+}
+
+/// Writes a part's record next to its bytes.
+pub(super) fn record_part(store: &Store, dir: &Path, part: &PartRecord) -> S3Result<()> {
+    let json = serde_json::to_vec(part).map_err(|e| errors::internal("cannot encode part", e))?;
+    manifest::write_atomic(
+        &store.layout.tmp_dir(),
+        &Layout::part_record_path(dir, part.part_number),
+        &json,
+    )
+    .map_err(|_| errors::no_such_upload())
+}
+
+/// Checks a part number against the configured limit.
+pub(super) fn part_number(store: &Store, n: i32) -> S3Result<u32> {
+    let max = store.opts.limits.max_parts;
+    u32::try_from(n)
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| {
+            errors::invalid_argument(format!(
+                "Part number must be an integer between 1 and {max}, inclusive"
+            ))
+        })
+}
+
+/// A staging file for a part's bytes and a handle to write them (`None` when discarding).
+pub(super) fn part_staging(
+    store: &Store,
+) -> S3Result<(Option<tempfile::NamedTempFile>, Option<std::fs::File>)> {
+    if store.opts.discard {
+        return Ok((None, None));
+    }
+    let cannot = |e| errors::internal("cannot create a staging file", e);
+    let tmp = tempfile::Builder::new()
+        .prefix("part-")
+        .tempfile_in(store.layout.tmp_dir())
+        .map_err(cannot)?;
+    let file = tmp.as_file().try_clone().map_err(cannot)?;
+    Ok((Some(tmp), Some(file)))
+}
+
+/// Every unfinished upload under the root, sorted by (key, upload id) (completed ones keep
+/// only their `completed.json`).
 pub fn read_all(layout: &Layout) -> Vec<UploadRecord> {
     let Ok(dir) = std::fs::read_dir(layout.uploads_dir()) else {
         return Vec::new();
     };
     let mut all: Vec<UploadRecord> = dir
         .filter_map(Result::ok)
+        .filter(|e| !Layout::completed_record_path(&e.path()).exists())
         .filter_map(|e| std::fs::read(Layout::upload_record_path(&e.path())).ok())
         .filter_map(|b| serde_json::from_slice(&b).ok())
         .collect();
@@ -89,6 +149,9 @@ pub fn load(
     id: &str,
 ) -> S3Result<(UploadRecord, PathBuf)> {
     let dir = layout.upload_dir(id).ok_or_else(errors::no_such_upload)?;
+    if Layout::completed_record_path(&dir).exists() {
+        return Err(errors::no_such_upload());
+    }
     let bytes =
         std::fs::read(Layout::upload_record_path(&dir)).map_err(|_| errors::no_such_upload())?;
     let rec: UploadRecord =
@@ -160,9 +223,7 @@ pub(super) async fn create(
     req: S3Request<CreateMultipartUploadInput>,
 ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
     let input = req.input;
-    store.require_bucket(&input.bucket)?;
-    store.object_path(&input.bucket, &input.key)?;
-    object::check_storage_class(input.storage_class.as_ref())?;
+    let sse = object::write_checks!(store, input);
     let (algorithm, checksum_type) = checksum_choice(
         input.checksum_algorithm.as_ref(),
         input.checksum_type.as_ref(),
@@ -175,15 +236,9 @@ pub(super) async fn create(
         initiated: now_unix(),
         algorithm,
         checksum_type: checksum_type.clone(),
-        storage_class: input.storage_class.map(|s| s.as_str().to_owned()),
-        attributes: object::attributes(
-            input.content_type,
-            input.metadata,
-            input.content_encoding,
-            input.content_disposition,
-            input.cache_control,
-            input.expires.as_ref(),
-        ),
+        storage_class: input.storage_class.clone().map(|s| s.as_str().to_owned()),
+        attributes: object::attributes_of!(input.clone()),
+        sse,
     };
     let dir = store
         .layout
@@ -192,13 +247,18 @@ pub(super) async fn create(
     std::fs::create_dir_all(&dir).map_err(|e| errors::internal("cannot create upload", e))?;
     let json =
         serde_json::to_vec(&record).map_err(|e| errors::internal("cannot encode upload", e))?;
-    sidecar::write_atomic(
+    manifest::write_atomic(
         &store.layout.tmp_dir(),
         &Layout::upload_record_path(&dir),
         &json,
     )
     .map_err(|e| errors::internal("cannot write upload", e))?;
+    let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
+        write_rules::sse_fields(record.sse.as_ref());
     Ok(S3Response::new(CreateMultipartUploadOutput {
+        server_side_encryption,
+        ssekms_key_id,
+        bucket_key_enabled,
         bucket: Some(input.bucket),
         key: Some(input.key),
         upload_id: Some(upload_id),
@@ -218,15 +278,7 @@ pub(super) async fn upload_part(
         trailing_headers,
         ..
     } = req;
-    let max = store.opts.limits.max_parts;
-    let part_number = u32::try_from(input.part_number)
-        .ok()
-        .filter(|n| (1..=max).contains(n))
-        .ok_or_else(|| {
-            errors::invalid_argument(format!(
-                "Part number must be an integer between 1 and {max}, inclusive"
-            ))
-        })?;
+    let part_number = part_number(store, input.part_number)?;
     let (upload, dir) = load(&store.layout, &input.bucket, &input.key, &input.upload_id)?;
     let claims = Claims::read(&headers)?;
     if let (Some(want), Some(got)) = (upload.algorithm, claims.algorithm()) {
@@ -239,12 +291,9 @@ pub(super) async fn upload_part(
         }
     }
     let body = input.body.ok_or_else(errors::incomplete_body)?;
-    let mut algs = claims.algorithms(upload.algorithm);
-    if store.opts.discard && upload.algorithm.is_none() {
-        // Without stored bytes, Complete combines the parts' CRCs into the default checksum.
-        algs.insert(Algorithm::Crc64Nvme);
-    }
-    let rec = receive::receive(body, &store.layout.tmp_dir(), &algs, store.opts.discard).await?;
+    let (staging, file) = part_staging(store)?;
+    let algs = part_algorithms(&upload, claims.algorithm());
+    let rec = receive::receive(body, file, &algs).await?;
     if input
         .content_length
         .is_some_and(|n| u64::try_from(n).ok() != Some(rec.size))
@@ -260,18 +309,15 @@ pub(super) async fn upload_part(
         last_modified: now_unix(),
         checksums: rec.sums.clone(),
     };
-    if let Some(tmp) = rec.tmp {
+    if let Some(tmp) = staging {
         tmp.persist(Layout::part_path(&dir, part_number))
             .map_err(|_| errors::no_such_upload())?;
     }
-    let json = serde_json::to_vec(&part).map_err(|e| errors::internal("cannot encode part", e))?;
-    sidecar::write_atomic(
-        &store.layout.tmp_dir(),
-        &Layout::part_record_path(&dir, part_number),
-        &json,
-    )
-    .map_err(|_| errors::no_such_upload())?;
-    let f = Fields::of(&rec.sums);
+    record_part(store, &dir, &part)?;
+    // S3 reports only the checksum the client or the upload chose.
+    let f = Fields::only(&rec.sums, claims.algorithm().or(upload.algorithm));
+    let (server_side_encryption, ssekms_key_id, bucket_key_enabled) =
+        write_rules::sse_fields(upload.sse.as_ref());
     Ok(S3Response::new(UploadPartOutput {
         e_tag: Some(ETag::Strong(part.md5)),
         checksum_crc32: f.crc32,
@@ -279,6 +325,9 @@ pub(super) async fn upload_part(
         checksum_crc64nvme: f.crc64nvme,
         checksum_sha1: f.sha1,
         checksum_sha256: f.sha256,
+        server_side_encryption,
+        ssekms_key_id,
+        bucket_key_enabled,
         ..Default::default()
     }))
 }

@@ -1,25 +1,22 @@
-//! Receiving an object or part body: stream it into a temporary file while computing MD5 and
+//! Receiving an object or part body: stream it into a staging file while computing MD5 and
 //! the checksums asked for, then check every claim the client made about it (Content-MD5,
 //! an `x-amz-checksum-*` header or trailer, the length). A body that fails anywhere leaves
-//! only a temporary file, deleted on drop; this module never puts anything in place.
+//! only a staging file, deleted by its owner; this module never puts anything in place.
 
 use super::checksum::{self, Algorithm, Checksums, Digests};
 use super::errors;
 
+use bytes::Bytes;
 use futures::StreamExt as _;
 use http::HeaderMap;
 use s3s::dto::StreamingBlob;
 use s3s::S3Result;
 use std::collections::BTreeSet;
-use std::path::Path;
-use tempfile::TempPath;
-use tokio::io::AsyncWriteExt as _;
+use std::io::Write as _;
 
 /// A body received in full and digested.
 #[derive(Debug)]
 pub struct Received {
-    /// The bytes, in a temporary file (`None` when discarding).
-    pub tmp: Option<TempPath>,
     /// Number of bytes.
     pub size: u64,
     /// MD5 of the bytes.
@@ -143,58 +140,61 @@ impl Claims {
     }
 }
 
-/// Streams `body` into a temporary file in `tmp_dir` (or nowhere, when `discard`), computing
-/// MD5 and `algs`.
+/// Chunks queued for the writer thread.
+const QUEUED: usize = 16;
+
+/// Writes chunks as they come, on the blocking pool, without copying them again.
+fn spawn_writer(
+    file: std::fs::File,
+) -> (
+    tokio::sync::mpsc::Sender<Bytes>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(QUEUED);
+    let writer = tokio::task::spawn_blocking(move || {
+        let mut file = file;
+        while let Some(chunk) = rx.blocking_recv() {
+            file.write_all(&chunk)?;
+        }
+        Ok(())
+    });
+    (tx, writer)
+}
+
+/// Streams `body` into `file` (or nowhere, when discarding), computing MD5 and `algs`. The
+/// digests run here while a blocking-pool thread writes the same chunks.
 ///
 /// # Errors
 /// The body stream fails (see [`errors::body_error`]) or the file cannot be written.
 pub async fn receive(
     body: StreamingBlob,
-    tmp_dir: &Path,
+    file: Option<std::fs::File>,
     algs: &BTreeSet<Algorithm>,
-    discard: bool,
 ) -> S3Result<Received> {
     let mut digests = Digests::new(algs.iter().copied());
-    let (mut file, tmp) = if discard {
-        (None, None)
-    } else {
-        let named = tempfile::Builder::new()
-            .prefix("recv-")
-            .tempfile_in(tmp_dir)
-            .map_err(|e| errors::internal("cannot create a staging file", e))?;
-        let (f, p) = named.into_parts();
-        (
-            Some(tokio::io::BufWriter::with_capacity(
-                1 << 20,
-                tokio::fs::File::from_std(f),
-            )),
-            Some(p),
-        )
-    };
+    let mut writer = file.map(spawn_writer);
     let mut size: u64 = 0;
     let mut body = body;
+    let write_failed = |e| errors::internal("cannot write a staging file", e);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| errors::body_error(&e))?;
         digests.update(&chunk);
         size += chunk.len() as u64;
-        if let Some(f) = file.as_mut() {
-            f.write_all(&chunk)
-                .await
-                .map_err(|e| errors::internal("cannot write a staging file", e))?;
+        if let Some((tx, _)) = writer.as_ref() {
+            if tx.send(chunk).await.is_err() {
+                break; // the writer failed: its error is reported below
+            }
         }
     }
-    if let Some(f) = file.as_mut() {
-        f.flush()
+    if let Some((tx, handle)) = writer.take() {
+        drop(tx);
+        handle
             .await
-            .map_err(|e| errors::internal("cannot write a staging file", e))?;
+            .map_err(|e| errors::internal("staging writer failed", e))?
+            .map_err(write_failed)?;
     }
     let (md5, sums) = digests.finish();
-    Ok(Received {
-        tmp,
-        size,
-        md5,
-        sums,
-    })
+    Ok(Received { size, md5, sums })
 }
 
 #[cfg(test)]
@@ -216,7 +216,6 @@ mod tests {
         d.update(data);
         let (md5, sums) = d.finish();
         Received {
-            tmp: None,
             size: data.len() as u64,
             md5,
             sums,
