@@ -66,8 +66,8 @@ pub struct ServeArgs {
     /// seed of the fault generator (same seed, same faults)
     #[argh(option, default = "0")]
     pub seed: u64,
-    /// refuse requests signed for another region: malformed (400
-    /// AuthorizationHeaderMalformed) or redirect (301 PermanentRedirect)
+    /// how requests signed for another region are refused: malformed (400
+    /// AuthorizationHeaderMalformed, the default) or redirect (301 PermanentRedirect)
     #[argh(option)]
     pub wrong_region: Option<String>,
     /// also emulate instance metadata (IMDSv2/v1), container credentials and STS web identity

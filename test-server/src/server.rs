@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::conn_io::ResetOnDrop;
 use crate::faults::FaultPlan;
 use crate::front::{ConnInfo, Front};
-use crate::gate::{GateConfig, MAX_SKEW_SECS};
+use crate::gate::GateConfig;
 use crate::host::Domain;
 use crate::store::{Layout, Limits, Store, StoreOptions};
 use crate::Error;
@@ -75,10 +75,11 @@ pub(crate) fn build_front(
         builder.set_host(Domain::new(d));
     }
     // The gate enforces the 15-minute rule against the server clock; s3s's own check (on the
-    // system clock) is widened so that it never contradicts the gate.
+    // system clock) is turned off so that it never contradicts the gate. s3s also applies it
+    // to a form upload's x-amz-date, which S3 does not: a form is valid until its policy
+    // expires.
     let mut s3_config = S3Config::default();
-    let allowance = MAX_SKEW_SECS + clock.offset_secs().abs() + 60;
-    s3_config.presigned_url_max_skew_time_secs = u32::try_from(allowance).unwrap_or(u32::MAX);
+    s3_config.presigned_url_max_skew_time_secs = u32::MAX;
     builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -93,6 +94,7 @@ pub(crate) fn build_front(
             clock,
             region: config.region.clone(),
             wrong_region: config.wrong_region,
+            keyring: Arc::clone(&keyring),
         },
         domain: config.domain.clone(),
         owner_id: canonical_id(&config.access_key),

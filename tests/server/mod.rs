@@ -5,11 +5,14 @@
 //! client so that tests can tamper with them.
 
 mod auth;
+mod checks_table;
 mod faults;
 mod http;
 mod multipart;
 mod objects;
+mod post_form;
 mod serve;
+mod sign;
 mod sigv2;
 mod streaming;
 
