@@ -60,7 +60,8 @@ pub struct ServeArgs {
     #[argh(switch)]
     pub discard: bool,
     /// inject a fault, KIND[@OPERATION][:nth=N|first=N|every=N|rate=P][:after=BYTES][:ms=MS]
-    /// with KIND slowdown, internal-error, reset, delay or complete-error (repeatable)
+    /// with KIND slowdown, internal-error, reset, delay, complete-error, or (for the answer's
+    /// body) reset-response, stall, corrupt (repeatable)
     #[argh(option)]
     pub fault: Vec<String>,
     /// seed of the fault generator (same seed, same faults)
@@ -404,6 +405,27 @@ mod tests {
         assert!(config(parse(&["--access-log-format", "csv"])).is_err());
         assert!(config(parse(&["--max-parts", "0"])).is_err());
         assert!(config(parse(&["--fault", "explode"])).is_err());
+        let (c, _) = config(parse(&[
+            "--fault",
+            "reset-response@REST.GET.OBJECT:after=1000",
+            "--fault",
+            "corrupt@REST.GET.OBJECT:every=1",
+            "--fault",
+            "stall@REST.GET.OBJECT:ms=10",
+        ]))
+        .expect("download faults");
+        let kinds: Vec<_> = c.faults.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                test_server::FaultKind::ResetResponse { after_bytes: 1000 },
+                test_server::FaultKind::Corrupt { at_byte: 0 },
+                test_server::FaultKind::Stall {
+                    after_bytes: 65_536,
+                    millis: 10
+                },
+            ]
+        );
         assert!(config(parse(&["--wrong-region", "somewhere"])).is_err());
         assert!(plan(parse(&["--imds", "--imds-token", "maybe"])).is_err());
         let p = plan(parse(&[

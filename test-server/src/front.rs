@@ -11,6 +11,7 @@ use crate::answers::{error_response, injected, object_size, status_code_name};
 use crate::auth::{canonical_id, Keyring};
 use crate::clock::{self, Clock};
 use crate::facts::RequestFacts;
+use crate::fault_body;
 use crate::faults::{FaultKind, FaultPlan};
 use crate::gate::{self, GateConfig, Rejection};
 use crate::log_body::{EndMark, LogBody, Pending, TimedBody};
@@ -197,6 +198,10 @@ impl Front {
             started,
         };
         let (parts, body) = response.into_parts();
+        let body = match fault {
+            Some(kind) => fault_body::wrap(body, kind, &conn.reset),
+            None => body,
+        };
         Ok(Response::from_parts(parts, LogBody::new(body, pending)))
     }
 

@@ -57,8 +57,10 @@
 //! without a checksum get CRC64NVME, as on S3.
 //!
 //! Tests and benchmarks can also ask for faults ([`Fault`]: 503, 500, resets, delays, a
-//! 200-with-error Complete; deterministic with `Config::seed`), wrong-region answers
-//! ([`WrongRegion`]), `Config::discard` (verify, store nothing), and emulated credential
+//! 200-with-error Complete; for downloads, an answer's body reset after N bytes, stalled, or
+//! with one byte flipped; deterministic with `Config::seed`), old `Last-Modified` times
+//! ([`Server::set_last_modified`]), the style of wrong-region refusals ([`WrongRegion`]),
+//! `Config::discard` (verify, store nothing), and emulated credential
 //! services ([`metadata`]: IMDS, container credentials, STS web identity) whose temporary
 //! keys the server accepts until they expire.
 //!
@@ -77,6 +79,7 @@ mod clock;
 mod config;
 mod conn_io;
 mod facts;
+mod fault_body;
 mod faults;
 mod front;
 #[doc(hidden)]

@@ -417,6 +417,34 @@ impl Server {
         std::fs::read(path).ok()
     }
 
+    /// Gives an object another `Last-Modified` (GET, HEAD and listings report it), for tests of
+    /// clients that compare it: the store reports its file's modification time, which
+    /// `Config::clock_offset` does not move.
+    ///
+    /// # Errors
+    /// The object does not exist, or its time cannot be set.
+    pub fn set_last_modified(
+        &self,
+        bucket: &str,
+        key: &str,
+        time: std::time::SystemTime,
+    ) -> std::io::Result<()> {
+        let path = self
+            .layout
+            .object_path(bucket, key)
+            .filter(|p| p.is_file())
+            .ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("no object {key:?} in bucket {bucket:?}"),
+                )
+            })?;
+        std::fs::File::options()
+            .write(true)
+            .open(path)?
+            .set_modified(time)
+    }
+
     /// Stops accepting, lets open requests finish (bounded), and stops the runtime.
     pub fn shutdown(mut self) {
         self.stop();

@@ -7,6 +7,7 @@
 mod auth;
 mod checks_table;
 mod faults;
+mod get_faults;
 mod http;
 mod multipart;
 mod objects;
