@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use argh::FromArgs;
-use test_server::metadata::{MetadataConfig, TokenMode};
+use test_server::credential_emulator::{EmulatorConfig, TokenMode};
 
 /// run the embedded S3 test server: verifies every signature, logs like S3 server access logs
 #[derive(FromArgs, Debug)]
@@ -87,7 +87,7 @@ pub struct ServeArgs {
 }
 
 /// The credential emulator's settings, when `--imds` is given.
-fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<MetadataConfig>, String> {
+fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<EmulatorConfig>, String> {
     if !args.imds {
         return Ok(None);
     }
@@ -105,12 +105,12 @@ fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<MetadataConfig>,
             ))
         }
     };
-    Ok(Some(MetadataConfig {
+    Ok(Some(EmulatorConfig {
         addr,
         region: region.to_owned(),
         lifetime_secs: args.imds_lifetime.max(1),
         token_mode,
-        ..MetadataConfig::default()
+        ..EmulatorConfig::default()
     }))
 }
 
@@ -137,7 +137,7 @@ fn pick(flag: Option<String>, env: &'static str, default: &str) -> (String, Orig
 struct Plan {
     config: test_server::Config,
     secret_origin: Origin,
-    imds: Option<MetadataConfig>,
+    imds: Option<EmulatorConfig>,
 }
 
 fn plan(args: ServeArgs) -> Result<Plan, String> {
@@ -230,7 +230,7 @@ fn banner(
     server: &test_server::Server,
     config: &test_server::Config,
     secret_origin: &Origin,
-    imds: Option<&test_server::metadata::MetadataServer>,
+    imds: Option<&test_server::credential_emulator::Emulator>,
 ) {
     let sigv2 = match config.sigv2 {
         test_server::SigV2Mode::Reject => "rejected",
@@ -328,7 +328,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let imds = match plan.imds.map(|c| test_server::metadata::start(c, &server)) {
+    let imds = match plan
+        .imds
+        .map(|c| test_server::credential_emulator::start(c, &server))
+    {
         None => None,
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => {

@@ -157,6 +157,20 @@ pub fn fmt_log_time(t: SystemTime) -> String {
     format!("{d:02}/{month}/{y:04}:{h:02}:{mi:02}:{s:02} +0000")
 }
 
+/// Parses the access log's time, `06/Feb/2019:00:00:38 +0000` (brackets allowed).
+pub fn parse_log_time(s: &str) -> Option<SystemTime> {
+    let s = s.trim_start_matches('[').trim_end_matches(']');
+    let (stamp, zone) = s.split_once(' ')?;
+    let mut parts = stamp.splitn(3, '/');
+    let (day, month, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let (year, hms) = rest.split_once(':')?;
+    if zone != "+0000" || year.len() != 4 || day.len() != 2 {
+        return None;
+    }
+    parse_amz_date(&format!("{year}{month:02}{day}T{}Z", hms.replace(':', "")))
+}
+
 /// An HTTP date, `Wed, 06 Feb 2019 00:00:38 GMT`.
 pub fn fmt_http_date(t: SystemTime) -> String {
     httpdate::fmt_http_date(t)
@@ -183,6 +197,9 @@ mod tests {
     fn log_time_matches_s3_example() {
         let t = parse_amz_date("20190206T000038Z").expect("valid date");
         assert_eq!(fmt_log_time(t), "06/Feb/2019:00:00:38 +0000");
+        assert_eq!(parse_log_time("[06/Feb/2019:00:00:38 +0000]"), Some(t));
+        assert_eq!(parse_log_time("06/Feb/2019:00:00:38 +0100"), None);
+        assert_eq!(parse_log_time("06/Fev/2019:00:00:38 +0000"), None);
     }
 
     #[test]

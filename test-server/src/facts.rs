@@ -20,6 +20,9 @@ pub enum SigVersion {
 }
 
 impl SigVersion {
+    /// Every version, for reading log names back.
+    pub const ALL: [Self; 3] = [Self::None, Self::V2, Self::V4];
+
     /// The access log's "Signature Version" field.
     pub fn log_name(self) -> &'static str {
         match self {
@@ -44,6 +47,9 @@ pub enum AuthType {
 }
 
 impl AuthType {
+    /// Every placement, for reading log names back.
+    pub const ALL: [Self; 4] = [Self::None, Self::Header, Self::Query, Self::Form];
+
     /// The access log's "Authentication Type" field.
     pub fn log_name(self) -> &'static str {
         match self {
@@ -88,6 +94,17 @@ impl PayloadMode {
             Some(_) => Self::Other,
         }
     }
+
+    /// Every mode, for reading log names back.
+    pub const ALL: [Self; 7] = [
+        Self::Absent,
+        Self::Signed,
+        Self::Unsigned,
+        Self::AwsChunked,
+        Self::AwsChunkedTrailer,
+        Self::UnsignedTrailer,
+        Self::Other,
+    ];
 
     /// The JSON access log's `payload_mode` value.
     pub fn log_name(self) -> &'static str {

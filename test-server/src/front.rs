@@ -6,7 +6,7 @@
 //! code of error answers, and hands the access log record to the response body to write when
 //! the answer is complete. It holds no storage logic.
 
-use crate::access_log::{AccessLog, Record};
+use crate::access_log::{AccessLog, LogRecord};
 use crate::answers::{error_response, injected, object_size, status_code_name};
 use crate::auth::{canonical_id, Keyring};
 use crate::clock::{self, Clock};
@@ -92,13 +92,13 @@ impl Front {
         )
     }
 
-    fn base_record(&self, facts: &RequestFacts, conn: &ConnInfo, request_id: &str) -> Record {
+    fn base_record(&self, facts: &RequestFacts, conn: &ConnInfo, request_id: &str) -> LogRecord {
         let requester = facts
             .access_key
             .as_deref()
             .filter(|ak| self.keyring.get(ak).is_some())
             .map(canonical_id);
-        Record {
+        LogRecord {
             bucket_owner: self.owner_id.clone(),
             bucket: facts.bucket.clone(),
             time: self.clock().now(),
@@ -259,7 +259,7 @@ impl Front {
         &self,
         produced: Produced,
         facts: &RequestFacts,
-        record: &mut Record,
+        record: &mut LogRecord,
         request_id: &str,
         body_end: &EndMark,
     ) -> Response<s3s::Body> {

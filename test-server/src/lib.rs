@@ -61,11 +61,12 @@
 //! with one byte flipped; deterministic with `Config::seed`), old `Last-Modified` times
 //! ([`Server::set_last_modified`]), the style of wrong-region refusals ([`WrongRegion`]),
 //! `Config::discard` (verify, store nothing), and emulated credential
-//! services ([`metadata`]: IMDS, container credentials, STS web identity) whose temporary
+//! services ([`credential_emulator`]: IMDS, container credentials, STS web identity) whose temporary
 //! keys the server accepts until they expire.
 //!
 //! Storage layout: see [`Server::root`]. Every request gets one access-log line
-//! ([`Server::access_log`]) in the S3 server access log format or as JSON ([`LogFormat`]).
+//! ([`Server::access_log`]) in the S3 server access log format or as JSON ([`LogFormat`]);
+//! tests read it back as records ([`Server::access_log_records`], [`LogRecord::parse`]).
 //!
 //! It never depends on the `s3up` crate: it is the independent oracle s3up is tested against.
 
@@ -78,6 +79,7 @@ mod auth;
 mod clock;
 mod config;
 mod conn_io;
+pub mod credential_emulator;
 mod facts;
 mod fault_body;
 mod faults;
@@ -87,15 +89,16 @@ pub mod fuzzing;
 mod gate;
 mod host;
 mod log_body;
-pub mod metadata;
 mod post_form;
 mod post_policy;
 mod server;
+mod serving;
 mod sigv2;
 mod store;
 mod tls;
 mod xml;
 
+pub use crate::access_log::LogRecord;
 pub use crate::config::{
     Config, LogFormat, SigV2Mode, WrongRegion, DEFAULT_ACCESS_KEY, DEFAULT_MAX_PARTS,
     DEFAULT_MIN_PART_SIZE, DEFAULT_REGION, DEFAULT_SECRET_KEY,

@@ -3,7 +3,7 @@
 //! runtime thread; `Server` is the handle tests and `s3up serve` hold, with the address,
 //! paths, credentials and a clean, bounded shutdown.
 
-use crate::access_log::AccessLog;
+use crate::access_log::{AccessLog, LogRecord};
 use crate::auth::{canonical_id, Access, Auth, Keyring};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -12,6 +12,7 @@ use crate::faults::FaultPlan;
 use crate::front::{ConnInfo, Front};
 use crate::gate::GateConfig;
 use crate::host::Domain;
+use crate::serving::{self, Serving, Spec};
 use crate::store::{Layout, Limits, Store, StoreOptions};
 use crate::Error;
 
@@ -42,10 +43,9 @@ pub struct Server {
     access_key: String,
     secret_key: String,
     region: String,
-    /// Known access keys; the credential emulator (`metadata`) adds temporary ones.
+    /// Known access keys; the credential emulator adds temporary ones.
     keyring: Arc<Keyring>,
-    shutdown: Option<watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    serving: Serving,
     // Dropped last: temporary root and scratch directory (log, CA) owned by the handle.
     _scratch: tempfile::TempDir,
     _tmp_root: Option<tempfile::TempDir>,
@@ -161,41 +161,6 @@ pub(crate) fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
     Ok(store)
 }
 
-/// Binds the listener (non-blocking, for tokio) and returns it with its address.
-fn bind(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), Error> {
-    let listener =
-        std::net::TcpListener::bind(addr).map_err(io_err("bind the listening address"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io_err("configure the listener"))?;
-    let bound = listener
-        .local_addr()
-        .map_err(io_err("read the bound address"))?;
-    Ok((listener, bound))
-}
-
-/// Runs the accept loop on a new runtime thread until `stop` fires.
-fn spawn_serving(
-    listener: std::net::TcpListener,
-    front: Arc<Front>,
-    tls: Option<TlsAcceptor>,
-    stop: watch::Receiver<bool>,
-) -> Result<std::thread::JoinHandle<()>, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("s3up-test-server")
-        .enable_all()
-        .build()
-        .map_err(io_err("start the tokio runtime"))?;
-    std::thread::Builder::new()
-        .name("s3up-test-server".to_owned())
-        .spawn(move || {
-            runtime.block_on(accept_loop(listener, front, tls, stop));
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        })
-        .map_err(io_err("spawn the server thread"))
-}
-
 /// Starts a server as configured, on its own runtime thread.
 ///
 /// # Errors
@@ -234,9 +199,16 @@ pub fn start(config: Config) -> Result<Server, Error> {
         Arc::clone(&keyring),
         clock,
     ));
-    let (listener, addr) = bind(config.addr)?;
-    let (tx, rx) = watch::channel(false);
-    let thread = spawn_serving(listener, front, tls, rx)?;
+    let (listener, addr) = serving::bind(config.addr, "S3")?;
+    let spec = Spec {
+        name: "s3up-test-server",
+        workers: 2,
+        drain: Some(DRAIN),
+    };
+    let (stop, _) = watch::channel(false);
+    let serving = serving::start(listener, spec, stop, move |stream, remote, stop| {
+        serve_conn(stream, remote, Arc::clone(&front), tls.clone(), stop)
+    })?;
     let scheme = if config.tls { "https" } else { "http" };
     Ok(Server {
         addr,
@@ -248,51 +220,10 @@ pub fn start(config: Config) -> Result<Server, Error> {
         secret_key: config.secret_key,
         region: config.region,
         keyring,
-        shutdown: Some(tx),
-        thread: Some(thread),
+        serving,
         _scratch: scratch,
         _tmp_root: tmp_root,
     })
-}
-
-async fn accept_loop(
-    listener: std::net::TcpListener,
-    front: Arc<Front>,
-    tls: Option<TlsAcceptor>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("test-server: cannot use the listener: {e}");
-            return;
-        }
-    };
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => {
-                    let _ = stream.set_nodelay(true);
-                    conns.spawn(serve_conn(stream, remote, Arc::clone(&front), tls.clone(), stop.clone()));
-                }
-                Err(e) => {
-                    eprintln!("test-server: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(DRAIN + Duration::from_secs(1), async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        conns.abort_all();
-    }
 }
 
 async fn serve_conn(
@@ -330,24 +261,14 @@ async fn serve_conn(
     }
 }
 
-async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, mut stop: watch::Receiver<bool>)
+async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, stop: watch::Receiver<bool>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let info = Arc::new(info);
     let svc =
         hyper::service::service_fn(move |req| Arc::clone(&front).handle(Arc::clone(&info), req));
-    let conn = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(io, svc);
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(DRAIN, conn.as_mut()).await;
-        }
-    }
+    serving::http1(io, svc, stop, DRAIN).await;
 }
 
 impl Server {
@@ -373,9 +294,14 @@ impl Server {
         self.log.path()
     }
 
-    /// The access log so far (each line is written as its request completes).
+    /// The access log so far, as text (each line is written as its request completes).
     pub fn access_log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The access log so far, read back into records: what tests assert on (fields, not text).
+    pub fn access_log_records(&self) -> Vec<LogRecord> {
+        self.log.records()
     }
 
     /// The CA certificate (PEM) clients should trust, with TLS.
@@ -445,23 +371,9 @@ impl Server {
             .set_modified(time)
     }
 
-    /// Stops accepting, lets open requests finish (bounded), and stops the runtime.
+    /// Stops accepting, lets open requests finish (bounded), and stops the runtime (as
+    /// dropping the handle does: `serving` goes first, before the temporary directories).
     pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
+        self.serving.stop();
     }
 }

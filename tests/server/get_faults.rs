@@ -1,10 +1,10 @@
 //! Faults of downloads (issue 15): an answer's body cut by a connection reset after N bytes,
 //! 5xx answers to GET (Nth request or a seeded rate), a stall in the middle of the body, one
 //! byte of the body flipped, and objects given an old `Last-Modified`. Each fault is logged on
-//! the request's access-log line and leaves storage untouched.
+//! the request's access-log record and leaves storage untouched.
 
 use super::http::{send_ending, Resp};
-use super::{assert_ok, assert_rejected, log_line, server_with, Call, Client, Server, BUCKET};
+use super::{assert_ok, assert_rejected, log_record, server_with, Call, Client, Server, BUCKET};
 
 use std::time::{Duration, Instant, SystemTime};
 use test_server::Fault;
@@ -42,9 +42,22 @@ fn reset_after_n_bytes_of_the_answer_body() {
     assert_eq!(r.body, data[..1000], "the bytes before the reset");
     let err = ended.expect_err("the connection is reset, not closed");
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
-    let line = log_line(&s, &r.request_id());
-    assert!(line.contains("\" 200 - 1000 300000 "), "{line}");
-    assert!(line.ends_with(" fault:reset-response-after-1000"), "{line}");
+    let rec = log_record(&s, &r.request_id());
+    assert_eq!(
+        (
+            rec.status,
+            rec.error_code.as_deref(),
+            rec.bytes_sent,
+            rec.object_size
+        ),
+        (200, None, 1000, Some(300_000)),
+        "{rec:?}"
+    );
+    assert_eq!(
+        rec.fault.as_deref(),
+        Some("reset-response-after-1000"),
+        "{rec:?}"
+    );
     // The next GET (a retry) gets the whole object; storage is untouched.
     let r = c.send(&s, &Call::new("GET", "/bkt/big"));
     assert_ok(&s, &r, "REST.GET.OBJECT");
@@ -75,14 +88,14 @@ fn server_errors_on_get_by_nth_and_by_seeded_rate() {
     let data = stored(&s, &c, "k", 5000);
     let get = Call::new("GET", "/bkt/k");
     assert_eq!(c.send(&s, &get).body, data);
-    let line = assert_rejected(
+    let rec = assert_rejected(
         &s,
         &c.send(&s, &get),
         500,
         "InternalError",
         "REST.GET.OBJECT",
     );
-    assert!(line.ends_with(" fault:internal-error"), "{line}");
+    assert_eq!(rec.fault.as_deref(), Some("internal-error"), "{rec:?}");
     assert_eq!(c.send(&s, &get).body, data);
 
     let statuses = |seed: u64| {
@@ -123,9 +136,13 @@ fn stall_in_the_middle_of_the_answer_body() {
         "{:?}",
         t.elapsed()
     );
-    let line = assert_ok(&s, &r, "REST.GET.OBJECT");
+    let rec = assert_ok(&s, &r, "REST.GET.OBJECT");
     assert_eq!(r.body, data, "a stall delays the bytes, it changes none");
-    assert!(line.ends_with(" fault:stall-after-2000-800ms"), "{line}");
+    assert_eq!(
+        rec.fault.as_deref(),
+        Some("stall-after-2000-800ms"),
+        "{rec:?}"
+    );
 }
 
 #[test]
@@ -138,8 +155,8 @@ fn corrupt_flips_one_byte_of_what_get_sends() {
         .header("etag")
         .map(str::to_owned);
     let r = c.send(&s, &Call::new("GET", "/bkt/k"));
-    let line = assert_ok(&s, &r, "REST.GET.OBJECT");
-    assert!(line.ends_with(" fault:corrupt-byte-10"), "{line}");
+    let rec = assert_ok(&s, &r, "REST.GET.OBJECT");
+    assert_eq!(rec.fault.as_deref(), Some("corrupt-byte-10"), "{rec:?}");
     assert_eq!(r.body.len(), data.len());
     let differ: Vec<usize> = (0..data.len()).filter(|&i| r.body[i] != data[i]).collect();
     assert_eq!(differ, vec![10], "exactly the byte at offset 10");
