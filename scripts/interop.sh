@@ -3,11 +3,13 @@
 #   - aws-cli v1 uploads a small file and a 40 MiB file (multipart) and downloads both back
 #     byte-identical; the access log shows REST.PUT.PART ... SigV4 ... AuthHeader;
 #   - `aws s3 presign` (signature_version = s3v4) makes a GET URL that works and logs QueryString;
+#   - boto3: a browser-form POST upload (`generate_presigned_post`, SigV4) is stored and logged as
+#     SigV4 POST, the SigV2 form is refused (400 InvalidRequest), a presigned PUT works;
 #   - `s3cmd --signature-v2 put` is refused (400 InvalidRequest) and logged as SigV2;
 #   - `aws s3 cp` with a wrong secret is refused (SignatureDoesNotMatch);
 #   - `s3up serve --tls` works with `aws s3 cp --ca-bundle CA`;
 #   - `aws s3 sync` of a tree with an empty file does not stall (Expect: 100-continue).
-# Installs aws-cli and s3cmd with pip (into target/) when missing. Servers are started on port 0,
+# Installs aws-cli, s3cmd and boto3 with pip (into target/) when missing. Servers are started on port 0,
 # waited for by their `ready:` line, and stopped by PID.
 set -euo pipefail
 
@@ -77,6 +79,67 @@ curl -sSf -o "$WORK/presigned.back" "$url"
 cmp "$WORK/small.bin" "$WORK/presigned.back" || die "presigned GET returned different bytes"
 echo "ok: presigned GET returned the object"
 expect_log ' REST\.GET\.OBJECT .*" 200 - .* SigV4 [^ ]+ QueryString ' "a presigned GET (SigV4, QueryString)"
+
+section "boto3: browser-form POST (SigV4 stored, SigV2 refused) and a presigned PUT"
+boto_dir=$PWD/target/boto3
+if ! python3 -c 'import boto3' >/dev/null 2>&1 && [ ! -f "$boto_dir/boto3/__init__.py" ]; then
+    python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+    echo "installing boto3 with pip into target/boto3"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+        --target "$boto_dir" boto3
+fi
+cat >"$WORK/presign.py" <<'EOF_PY'
+import sys
+import boto3
+import botocore.config
+
+endpoint, version, key, what = sys.argv[1:5]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                  config=botocore.config.Config(signature_version=version))
+if what == "form":
+    post = s3.generate_presigned_post("interop", key, ExpiresIn=300,
+                                      Conditions=[["content-length-range", 1, 1048576]])
+    for name, value in post["fields"].items():
+        print(f"{name}={value}")
+else:
+    print(s3.generate_presigned_url("put_object", Params={"Bucket": "interop", "Key": key},
+                                    ExpiresIn=300))
+EOF_PY
+# presign VERSION KEY form|put: boto3 cut off from this machine's AWS config, like aws_isolated.
+presign() {
+    env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_CONFIG_FILE="$AWSCLI_HOME/config" \
+        AWS_SHARED_CREDENTIALS_FILE="$AWSCLI_HOME/credentials" AWS_EC2_METADATA_DISABLED=true \
+        PYTHONPATH="$boto_dir${PYTHONPATH:+:$PYTHONPATH}" python3 "$WORK/presign.py" "$ENDPOINT" "$@"
+}
+# post_form VERSION KEY: a browser-form upload of small.bin; prints the HTTP status.
+post_form() {
+    local fields=() line
+    while IFS= read -r line; do fields+=(--form-string "$line"); done < <(presign "$1" "$2" form)
+    [ "${#fields[@]}" -gt 0 ] || die "boto3 made no form fields"
+    curl -sS -o "$WORK/post.out" -w '%{http_code}' "${fields[@]}" -F "file=@$WORK/small.bin" \
+        "$ENDPOINT/$BUCKET"
+}
+status=$(post_form s3v4 form/v4.bin)
+[ "$status" = 204 ] || { cat "$WORK/post.out" >&2; die "the SigV4 form upload got $status"; }
+aws_isolated --endpoint-url "$ENDPOINT" s3 cp --only-show-errors "s3://$BUCKET/form/v4.bin" "$WORK/form.back"
+cmp "$WORK/small.bin" "$WORK/form.back" || die "the form upload stored different bytes"
+echo "ok: boto3 generate_presigned_post (SigV4) form upload stored byte-identical"
+expect_log ' REST\.POST\.OBJECT form/v4\.bin .*" 204 - .* SigV4 [^ ]+ POST ' "the form upload (SigV4 POST)"
+status=$(post_form s3 form/v2.bin)
+[ "$status" = 400 ] || { cat "$WORK/post.out" >&2; die "the SigV2 form upload got $status, not 400"; }
+grep -q InvalidRequest "$WORK/post.out" || { cat "$WORK/post.out" >&2; die "no InvalidRequest"; }
+expect_log ' REST\.POST\.OBJECT form/v2\.bin .*" 400 InvalidRequest .* SigV2 [^ ]+ POST ' \
+    "the SigV2 form refused (400 InvalidRequest, SigV2 POST)"
+if aws_isolated --endpoint-url "$ENDPOINT" s3api head-object --bucket "$BUCKET" --key form/v2.bin >/dev/null 2>&1; then
+    die "the refused SigV2 form upload was stored"
+fi
+echo "ok: the SigV2 form upload was refused and stored nothing"
+url=$(presign s3v4 boto3-put.bin put)
+curl -sSf -o /dev/null -T "$WORK/small.bin" "$url" || die "the boto3 presigned PUT failed"
+aws_isolated --endpoint-url "$ENDPOINT" s3 cp --only-show-errors "s3://$BUCKET/boto3-put.bin" "$WORK/put.back"
+cmp "$WORK/small.bin" "$WORK/put.back" || die "the presigned PUT stored different bytes"
+echo "ok: boto3 presigned PUT stored byte-identical"
+expect_log ' REST\.PUT\.OBJECT boto3-put\.bin .*" 200 - .* SigV4 [^ ]+ QueryString ' "the presigned PUT (SigV4, QueryString)"
 
 section "s3cmd --signature-v2 put: refused and logged as SigV2"
 s3cmd_dir=$PWD/target/s3cmd

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 use s3up::config::{self, CommonOptions, Session};
 use s3up::s3::ops::{self, ObjectOptions};
-use test_server::metadata::{self, MetadataConfig, MetadataServer, TokenMode};
+use test_server::credential_emulator::{self, Emulator, EmulatorConfig, TokenMode};
 use test_server::{LogFormat, Server};
 
 use crate::util::{data, text, write_file, BUCKET};
@@ -20,13 +20,13 @@ fn s3_server() -> Server {
     crate::util::server_with(|c| c.log_format = LogFormat::Json)
 }
 
-fn emulator(s3: &Server, tweak: impl FnOnce(&mut MetadataConfig)) -> MetadataServer {
-    let mut config = MetadataConfig {
+fn emulator(s3: &Server, tweak: impl FnOnce(&mut EmulatorConfig)) -> Emulator {
+    let mut config = EmulatorConfig {
         region: s3.region().to_owned(),
-        ..MetadataConfig::default()
+        ..EmulatorConfig::default()
     };
     tweak(&mut config);
-    metadata::start(config, s3).expect("metadata emulator starts")
+    credential_emulator::start(config, s3).expect("metadata emulator starts")
 }
 
 /// A controlled environment: a fresh empty HOME and the server's region; nothing else.
@@ -59,7 +59,7 @@ impl Env {
         self
     }
 
-    fn imds(&mut self, md: &MetadataServer) -> &mut Self {
+    fn imds(&mut self, md: &Emulator) -> &mut Self {
         self.set("AWS_EC2_METADATA_SERVICE_ENDPOINT", md.endpoint())
     }
 
@@ -103,21 +103,20 @@ fn upload(s3: &Server, env: &Env, key: &str) -> (String, String) {
 
 /// (operation, access key id, HTTP status) of each logged request for `key`.
 fn log_entries(s3: &Server, key: &str) -> Vec<(String, String, u64)> {
-    s3.access_log()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["key"] == key)
-        .map(|v| {
+    s3.access_log_records()
+        .into_iter()
+        .filter(|r| r.key == key)
+        .map(|r| {
             (
-                v["operation"].as_str().unwrap_or_default().to_owned(),
-                v["access_key_id"].as_str().unwrap_or_default().to_owned(),
-                v["status"].as_u64().unwrap_or_default(),
+                r.operation,
+                r.access_key_id.unwrap_or_default(),
+                u64::from(r.status),
             )
         })
         .collect()
 }
 
-fn last_issued(md: &MetadataServer) -> String {
+fn last_issued(md: &Emulator) -> String {
     md.issued_keys()
         .last()
         .cloned()
@@ -361,7 +360,7 @@ fn imds_without_a_role_says_so() {
 
 /// Temporary credentials from the emulator's container endpoint, written as a static profile
 /// (a valid identity distinct from every other source's).
-fn profile_from_emulator(md: &MetadataServer, env: &Env) -> String {
+fn profile_from_emulator(md: &Emulator, env: &Env) -> String {
     let transport = s3up::transport::Transport::direct(std::time::Duration::from_secs(5));
     let url = md.container_url();
     let r = transport

@@ -94,6 +94,15 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// How many requests of `operation` (e.g. `REST.PUT.PART`) the access log holds.
+pub fn logged(server: &Server, operation: &str) -> usize {
+    server
+        .access_log_records()
+        .iter()
+        .filter(|r| r.operation == operation)
+        .count()
+}
+
 /// Fails the test when the server still holds unfinished multipart uploads.
 pub fn assert_no_pending_uploads(server: &Server) {
     let pending = server.list_multipart_uploads(BUCKET);

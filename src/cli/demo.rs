@@ -110,36 +110,31 @@ fn demo() -> Result<(), String> {
 
     println!("\n== the server's access log (S3 server access log format), one line per request:");
     let log = server.access_log();
-    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
-    if let Some(first) = lines.first() {
+    if let Some(first) = log.lines().next() {
         println!("{first}\n");
     }
     println!(
         "   operation          key                        status      bytes  signature auth type"
     );
+    let records = server.access_log_records();
     let mut sigv4 = 0;
-    for line in &lines {
-        let f = log_fields(line);
-        let field = |i: usize| f.get(i).map_or("-", String::as_str);
-        // S3 log field order: ... operation(6) key(7) uri(8) status(9) error(10) bytes(11) ...
-        // signature version(19) cipher(20) authentication type(21)
-        if field(19) == "SigV4" {
+    for r in &records {
+        if r.signature_version == "SigV4" {
             sigv4 += 1;
         }
+        let bytes = match r.bytes_sent {
+            0 => "-".to_owned(),
+            n => n.to_string(),
+        };
         println!(
             "   {:<18} {:<26} {:>6} {:>10}  {:<9} {}",
-            field(6),
-            field(7),
-            field(9),
-            field(11),
-            field(19),
-            field(21)
+            r.operation, r.key, r.status, bytes, r.signature_version, r.auth_type
         );
     }
-    if sigv4 == 0 || sigv4 != lines.len() {
+    if sigv4 == 0 || sigv4 != records.len() {
         return Err(format!(
             "{sigv4} of {} logged requests were SigV4",
-            lines.len()
+            records.len()
         ));
     }
     println!(
@@ -255,42 +250,4 @@ fn compare_archive(archive: &[u8], source_dir: &Path) -> Result<usize, String> {
         return Err("the archive holds no files".into());
     }
     Ok(checked)
-}
-
-/// Splits an S3 access-log line into fields: space separated, `"quoted strings"` and
-/// `[bracketed times]` kept whole.
-fn log_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut chars = line.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c == ' ' {
-            chars.next();
-            continue;
-        }
-        let close = match c {
-            '"' => Some('"'),
-            '[' => Some(']'),
-            _ => None,
-        };
-        let mut field = String::new();
-        if let Some(close) = close {
-            chars.next();
-            for c in chars.by_ref() {
-                if c == close {
-                    break;
-                }
-                field.push(c);
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == ' ' {
-                    break;
-                }
-                field.push(c);
-                chars.next();
-            }
-        }
-        fields.push(field);
-    }
-    fields
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use argh::FromArgs;
-use test_server::metadata::{MetadataConfig, TokenMode};
+use test_server::credential_emulator::{EmulatorConfig, TokenMode};
 
 /// run the embedded S3 test server: verifies every signature, logs like S3 server access logs
 #[derive(FromArgs, Debug)]
@@ -60,14 +60,15 @@ pub(super) struct ServeArgs {
     #[argh(switch)]
     pub discard: bool,
     /// inject a fault, KIND[@OPERATION][:nth=N|first=N|every=N|rate=P][:after=BYTES][:ms=MS]
-    /// with KIND slowdown, internal-error, reset, delay or complete-error (repeatable)
+    /// with KIND slowdown, internal-error, reset, delay, complete-error, or (for the answer's
+    /// body) reset-response, stall, corrupt (repeatable)
     #[argh(option)]
     pub fault: Vec<String>,
     /// seed of the fault generator (same seed, same faults)
     #[argh(option, default = "0")]
     pub seed: u64,
-    /// refuse requests signed for another region: malformed (400
-    /// AuthorizationHeaderMalformed) or redirect (301 PermanentRedirect)
+    /// how requests signed for another region are refused: malformed (400
+    /// AuthorizationHeaderMalformed, the default) or redirect (301 PermanentRedirect)
     #[argh(option)]
     pub wrong_region: Option<String>,
     /// also emulate instance metadata (IMDSv2/v1), container credentials and STS web identity
@@ -86,7 +87,7 @@ pub(super) struct ServeArgs {
 }
 
 /// The credential emulator's settings, when `--imds` is given.
-fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<MetadataConfig>, String> {
+fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<EmulatorConfig>, String> {
     if !args.imds {
         return Ok(None);
     }
@@ -104,12 +105,12 @@ fn imds_config(args: &ServeArgs, region: &str) -> Result<Option<MetadataConfig>,
             ))
         }
     };
-    Ok(Some(MetadataConfig {
+    Ok(Some(EmulatorConfig {
         addr,
         region: region.to_owned(),
         lifetime_secs: args.imds_lifetime.max(1),
         token_mode,
-        ..MetadataConfig::default()
+        ..EmulatorConfig::default()
     }))
 }
 
@@ -136,7 +137,7 @@ fn pick(flag: Option<String>, env: &'static str, default: &str) -> (String, Orig
 struct Plan {
     config: test_server::Config,
     secret_origin: Origin,
-    imds: Option<MetadataConfig>,
+    imds: Option<EmulatorConfig>,
 }
 
 fn plan(args: ServeArgs) -> Result<Plan, String> {
@@ -230,7 +231,7 @@ fn banner(
     server: &test_server::Server,
     config: &test_server::Config,
     secret_origin: &Origin,
-    imds: Option<&test_server::metadata::MetadataServer>,
+    imds: Option<&test_server::credential_emulator::Emulator>,
 ) {
     let sigv2 = match config.sigv2 {
         test_server::SigV2Mode::Reject => "rejected",
@@ -328,7 +329,10 @@ pub(super) fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let imds = match plan.imds.map(|c| test_server::metadata::start(c, &server)) {
+    let imds = match plan
+        .imds
+        .map(|c| test_server::credential_emulator::start(c, &server))
+    {
         None => None,
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => {
@@ -405,6 +409,27 @@ mod tests {
         assert!(config(parse(&["--access-log-format", "csv"])).is_err());
         assert!(config(parse(&["--max-parts", "0"])).is_err());
         assert!(config(parse(&["--fault", "explode"])).is_err());
+        let (c, _) = config(parse(&[
+            "--fault",
+            "reset-response@REST.GET.OBJECT:after=1000",
+            "--fault",
+            "corrupt@REST.GET.OBJECT:every=1",
+            "--fault",
+            "stall@REST.GET.OBJECT:ms=10",
+        ]))
+        .expect("download faults");
+        let kinds: Vec<_> = c.faults.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                test_server::FaultKind::ResetResponse { after_bytes: 1000 },
+                test_server::FaultKind::Corrupt { at_byte: 0 },
+                test_server::FaultKind::Stall {
+                    after_bytes: 65_536,
+                    millis: 10
+                },
+            ]
+        );
         assert!(config(parse(&["--wrong-region", "somewhere"])).is_err());
         assert!(plan(parse(&["--imds", "--imds-token", "maybe"])).is_err());
         let p = plan(parse(&[

@@ -1,6 +1,9 @@
 //! The access log: one record per request, written and flushed the moment the answer is
-//! complete, as an Amazon S3 server access log line or as one JSON object per line. It only
-//! formats and appends records; it never decides what happened to a request.
+//! complete, as an Amazon S3 server access log line or as one JSON object per line, and read
+//! back into the same records (for tests, which assert on fields, not on text). It only
+//! formats, appends and parses records; it never decides what happened to a request.
+
+mod parse;
 
 use crate::clock;
 use crate::config::LogFormat;
@@ -12,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-/// One request as the log shows it.
-#[derive(Debug, Clone)]
-pub struct Record {
+/// One request as the log shows it (and as [`LogRecord::parse`] reads it back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
     /// Canonical user id of the bucket owner.
     pub bucket_owner: String,
     /// Bucket addressed.
@@ -61,11 +64,11 @@ pub struct Record {
     pub host_header: Option<String>,
     /// `TLSv1.2` / `TLSv1.3` (HTTPS only).
     pub tls_version: Option<String>,
-    /// Payload mode (JSON only): signed, unsigned, aws-chunked, ...
+    /// Payload mode (JSON only; `-` read from an S3 line): signed, unsigned, aws-chunked, ...
     pub payload_mode: &'static str,
-    /// Access key id named by the request (JSON only).
+    /// Access key id named by the request (JSON only; `None` read from an S3 line).
     pub access_key_id: Option<String>,
-    /// Region of the credential scope (JSON only).
+    /// Region of the credential scope (JSON only; `None` read from an S3 line).
     pub region: Option<String>,
     /// `accepted` (status below 400) or `rejected`.
     pub verdict: &'static str,
@@ -88,7 +91,7 @@ fn num_or_dash(v: Option<u64>) -> String {
     v.map_or_else(|| "-".to_owned(), |n| n.to_string())
 }
 
-impl Record {
+impl LogRecord {
     /// The S3 server access log line (no newline).
     pub fn s3_line(&self) -> String {
         let bytes = (self.bytes_sent > 0).then_some(self.bytes_sent);
@@ -192,8 +195,17 @@ impl AccessLog {
         &self.path
     }
 
+    /// Every complete record in the file, in order (a line being written is left out).
+    pub fn records(&self) -> Vec<LogRecord> {
+        std::fs::read_to_string(&self.path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(LogRecord::parse)
+            .collect()
+    }
+
     /// Appends one record and flushes it; I/O errors are reported on stderr, not raised.
-    pub fn write(&self, rec: &Record) {
+    pub fn write(&self, rec: &LogRecord) {
         let mut line = match self.format {
             LogFormat::S3 => rec.s3_line(),
             LogFormat::Json => rec.json_line(),
@@ -224,8 +236,8 @@ mod tests {
     use super::*;
     use std::net::Ipv4Addr;
 
-    fn record() -> Record {
-        Record {
+    fn record() -> LogRecord {
+        LogRecord {
             bucket_owner: "owner".into(),
             bucket: Some("bkt".into()),
             time: clock::parse_amz_date("20190206T000038Z").expect("date"),
@@ -266,6 +278,33 @@ mod tests {
              \"PUT /bkt/a/b?partNumber=1&uploadId=x HTTP/1.1\" 200 - - 5 7 2 \"-\" \
              \"aws-cli/1.45 \\\"x\\\"\" - HID SigV4 - AuthHeader 127.0.0.1:9000 - - -"
         );
+    }
+
+    #[test]
+    fn both_formats_read_back() {
+        let mut rec = record();
+        rec.time = clock::parse_amz_date("20190206T000038Z").expect("date");
+        rec.fault = Some("reset-after-10".into());
+        rec.referer = Some("say \"hi\"".into());
+        assert_eq!(LogRecord::parse(&rec.json_line()), Some(rec.clone()));
+        let from_s3 = LogRecord::parse(&rec.s3_line()).expect("S3 line");
+        let s3_only = LogRecord {
+            payload_mode: "-",
+            access_key_id: None,
+            region: None,
+            ..rec.clone()
+        };
+        assert_eq!(from_s3, s3_only);
+        rec.fault = None;
+        rec.status = 403;
+        rec.error_code = Some("AccessDenied".into());
+        rec.verdict = "rejected";
+        rec.object_size = None;
+        assert_eq!(
+            LogRecord::parse(&rec.s3_line()).map(|r| (r.verdict, r.fault, r.object_size)),
+            Some(("rejected", None, None))
+        );
+        assert_eq!(LogRecord::parse("owner bkt [06/Feb/2019:00:00"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! ones with session tokens and expiry), the `S3Auth` that hands s3s the secret to verify a
 //! signature with, and the `S3Access` check that runs after verification (signature present,
 //! session token valid and unexpired, keys that cannot escape the bucket). It never verifies
-//! signatures itself.
+//! signatures itself (the gate verifies form uploads' policy signatures before s3s does).
 
 use crate::clock::Clock;
 use crate::store::key_problem;
@@ -111,7 +111,15 @@ pub struct Access {
     pub clock: Clock,
 }
 
-fn session_token(cx: &S3AccessContext<'_>) -> Option<String> {
+/// The `x-amz-security-token` field of a browser-form POST upload, put in the request's
+/// extensions by the front door (s3s does not pass form fields to access checks).
+#[derive(Debug, Clone)]
+pub struct FormSessionToken(pub String);
+
+fn session_token(cx: &mut S3AccessContext<'_>) -> Option<String> {
+    if let Some(FormSessionToken(t)) = cx.extensions_mut().get::<FormSessionToken>() {
+        return Some(t.clone());
+    }
     if let Some(v) = cx
         .headers()
         .get("x-amz-security-token")
@@ -141,7 +149,7 @@ fn check_key(key: &str) -> S3Result<()> {
 }
 
 impl Access {
-    fn check_token(&self, cx: &S3AccessContext<'_>, access_key: &str) -> S3Result<()> {
+    fn check_token(&self, cx: &mut S3AccessContext<'_>, access_key: &str) -> S3Result<()> {
         let Some(key) = self.keyring.get(access_key) else {
             return Ok(());
         };

@@ -105,8 +105,40 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
     Some(shift(UNIX_EPOCH, secs))
 }
 
+/// Parses the extended UTC form POST policies use, `2013-08-01T12:00:00Z` with optional
+/// fractional seconds (`.000`); offsets other than `Z` and a space for `T` are refused, as S3
+/// does.
+pub fn parse_iso8601_utc(s: &str) -> Option<SystemTime> {
+    // Fractions of a second are checked for form, then dropped.
+    let head = match s.strip_suffix('Z')?.split_once('.') {
+        Some((h, f)) if !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()) => h,
+        Some(_) => return None,
+        None => s.strip_suffix('Z')?,
+    };
+    let b = head.as_bytes();
+    if !head.is_ascii()
+        || b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let compact = format!(
+        "{}{}{}T{}{}{}Z",
+        &head[0..4],
+        &head[5..7],
+        &head[8..10],
+        &head[11..13],
+        &head[14..16],
+        &head[17..19]
+    );
+    parse_amz_date(&compact)
+}
+
 /// `20130524T000000Z`.
-#[cfg(test)]
 pub fn fmt_amz_date(t: SystemTime) -> String {
     let (y, mo, d, h, mi, s) = fields(t);
     format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
@@ -123,6 +155,20 @@ pub fn fmt_log_time(t: SystemTime) -> String {
     let (y, mo, d, h, mi, s) = fields(t);
     let month = MONTHS[usize::try_from(mo - 1).unwrap_or(0)];
     format!("{d:02}/{month}/{y:04}:{h:02}:{mi:02}:{s:02} +0000")
+}
+
+/// Parses the access log's time, `06/Feb/2019:00:00:38 +0000` (brackets allowed).
+pub fn parse_log_time(s: &str) -> Option<SystemTime> {
+    let s = s.trim_start_matches('[').trim_end_matches(']');
+    let (stamp, zone) = s.split_once(' ')?;
+    let mut parts = stamp.splitn(3, '/');
+    let (day, month, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    let month = MONTHS.iter().position(|m| *m == month)? + 1;
+    let (year, hms) = rest.split_once(':')?;
+    if zone != "+0000" || year.len() != 4 || day.len() != 2 {
+        return None;
+    }
+    parse_amz_date(&format!("{year}{month:02}{day}T{}Z", hms.replace(':', "")))
 }
 
 /// An HTTP date, `Wed, 06 Feb 2019 00:00:38 GMT`.
@@ -151,6 +197,9 @@ mod tests {
     fn log_time_matches_s3_example() {
         let t = parse_amz_date("20190206T000038Z").expect("valid date");
         assert_eq!(fmt_log_time(t), "06/Feb/2019:00:00:38 +0000");
+        assert_eq!(parse_log_time("[06/Feb/2019:00:00:38 +0000]"), Some(t));
+        assert_eq!(parse_log_time("06/Feb/2019:00:00:38 +0100"), None);
+        assert_eq!(parse_log_time("06/Fev/2019:00:00:38 +0000"), None);
     }
 
     #[test]
@@ -160,6 +209,23 @@ mod tests {
         assert!(parse_amz_date("20241301T000000Z").is_none());
         assert!(parse_amz_date("2024-01-01T00:00:00Z").is_none());
         assert!(parse_amz_date("2024010aT000000Z").is_none());
+    }
+
+    #[test]
+    fn policy_expiration_format() {
+        let t = parse_iso8601_utc("2013-08-01T12:00:00.000Z").expect("with millis");
+        assert_eq!(fmt_iso8601(t), "2013-08-01T12:00:00Z");
+        assert_eq!(parse_iso8601_utc("2013-08-01T12:00:00Z"), Some(t));
+        for bad in [
+            "2013-08-01T12:00:00+00:00",
+            "2013-08-01 12:00:00Z",
+            "2013-08-01t12:00:00z",
+            "2013-08-01T12:00:00.Z",
+            "2013-08-01",
+            "",
+        ] {
+            assert_eq!(parse_iso8601_utc(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -94,7 +94,8 @@ pub struct Config {
     pub faults: Vec<Fault>,
     /// Seed of the fault generator (same seed and request order: same faults).
     pub seed: u64,
-    /// Refuse requests signed for another region than `region`; `None` accepts any region.
+    /// How requests signed for another region than `region` are refused, as S3 refuses them
+    /// always; `None` is `Malformed` (S3's answer at a bucket's regional endpoint).
     pub wrong_region: Option<WrongRegion>,
     /// Answer a CompleteMultipartUpload repeated after it succeeded with `NoSuchUpload`, as
     /// MinIO and SeaweedFS do, instead of S3's 200 with the same ETag (to test a client's

@@ -3,6 +3,8 @@
 //! authentication type, payload mode, access key id and region. Pure parsing: it never
 //! verifies a signature and never reads the body.
 
+use crate::post_form::Form;
+
 use http::{HeaderMap, Method, Uri};
 use percent_encoding::percent_decode_str;
 
@@ -18,6 +20,9 @@ pub enum SigVersion {
 }
 
 impl SigVersion {
+    /// Every version, for reading log names back.
+    pub const ALL: [Self; 3] = [Self::None, Self::V2, Self::V4];
+
     /// The access log's "Signature Version" field.
     pub fn log_name(self) -> &'static str {
         match self {
@@ -37,15 +42,23 @@ pub enum AuthType {
     Header,
     /// Presigned URL (signature in the query string).
     Query,
+    /// Browser-form POST upload (signature and policy in the form fields).
+    Form,
 }
 
 impl AuthType {
+    /// Every placement, for reading log names back.
+    pub const ALL: [Self; 4] = [Self::None, Self::Header, Self::Query, Self::Form];
+
     /// The access log's "Authentication Type" field.
     pub fn log_name(self) -> &'static str {
         match self {
             Self::None => "-",
             Self::Header => "AuthHeader",
             Self::Query => "QueryString",
+            // The S3 log documents only the two above; S3 names form uploads "POST" in its
+            // `s3:authType` condition key.
+            Self::Form => "POST",
         }
     }
 }
@@ -81,6 +94,17 @@ impl PayloadMode {
             Some(_) => Self::Other,
         }
     }
+
+    /// Every mode, for reading log names back.
+    pub const ALL: [Self; 7] = [
+        Self::Absent,
+        Self::Signed,
+        Self::Unsigned,
+        Self::AwsChunked,
+        Self::AwsChunkedTrailer,
+        Self::UnsignedTrailer,
+        Self::Other,
+    ];
 
     /// The JSON access log's `payload_mode` value.
     pub fn log_name(self) -> &'static str {
@@ -153,7 +177,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+/// The query's (name, value) pairs, percent-decoded.
+pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     let Some(q) = uri.query() else {
         return Vec::new();
     };
@@ -359,6 +384,27 @@ impl RequestFacts {
             Some(k) => crate::xml::url_encode(k),
             None => "-".to_owned(),
         }
+    }
+
+    /// Reads what a browser-form POST upload says about itself: it uploads an object (named by
+    /// its `key` field), signed (or not) by its fields.
+    pub fn apply_form(&mut self, form: Option<&Form>) {
+        "REST.POST.OBJECT".clone_into(&mut self.operation);
+        let Some(form) = form else {
+            return;
+        };
+        self.key = form.key();
+        if !form.is_signed() {
+            return;
+        }
+        self.signature = form.signature();
+        self.auth_type = AuthType::Form;
+        let (access_key, region) = match self.signature {
+            SigVersion::V2 => (form.get("awsaccesskeyid").map(str::to_owned), None),
+            _ => split_credential(form.get("x-amz-credential").unwrap_or("")),
+        };
+        self.access_key = access_key;
+        self.region = region;
     }
 
     /// Value of a query parameter.

@@ -1,8 +1,10 @@
 //! Fault injection, deterministic for a given seed and request order: which fault (503
-//! SlowDown, 500 InternalError, a connection reset in the middle of the request body, a delayed
-//! answer, CompleteMultipartUpload answering 200 with an `<Error>`) hits which request, by
+//! SlowDown, 500 InternalError, a connection reset in the middle of the request body or of the
+//! answer's body, a delayed answer, an answer that stalls mid-body, one byte of the answer's
+//! body flipped, CompleteMultipartUpload answering 200 with an `<Error>`) hits which request, by
 //! operation and trigger (the Nth matching request, the first N, every Nth, or a seeded rate).
-//! It decides only; the front door carries the fault out and logs it.
+//! It decides only; the front door (and `fault_body` for the answer's body) carries the fault
+//! out and logs it.
 
 use std::sync::Mutex;
 
@@ -26,6 +28,25 @@ pub enum FaultKind {
     /// CompleteMultipartUpload answers 200 with an `<Error>` body (InternalError) and does
     /// nothing: the upload stays intact.
     CompleteError,
+    /// The request runs; its answer's body stops after this many bytes and the connection is
+    /// reset (RST), as when a download breaks. A shorter body ends normally.
+    ResetResponse {
+        /// Bytes of the answer's body sent before the reset.
+        after_bytes: u64,
+    },
+    /// The request runs; its answer's body pauses after this many bytes (a stalled download).
+    Stall {
+        /// Bytes of the answer's body sent before the pause.
+        after_bytes: u64,
+        /// Milliseconds.
+        millis: u64,
+    },
+    /// The request runs; one byte of its answer's body is inverted (headers, ETag and
+    /// checksums unchanged, storage untouched), so a client must detect the corruption.
+    Corrupt {
+        /// Offset of the flipped byte in the answer's body (none when the body is shorter).
+        at_byte: u64,
+    },
 }
 
 impl FaultKind {
@@ -37,6 +58,14 @@ impl FaultKind {
             Self::ResetBody { after_bytes } => format!("reset-after-{after_bytes}"),
             Self::Delay { millis } => format!("delay-{millis}ms"),
             Self::CompleteError => "complete-200-error".to_owned(),
+            Self::ResetResponse { after_bytes } => format!("reset-response-after-{after_bytes}"),
+            Self::Stall {
+                after_bytes,
+                millis,
+            } => {
+                format!("stall-after-{after_bytes}-{millis}ms")
+            }
+            Self::Corrupt { at_byte } => format!("corrupt-byte-{at_byte}"),
         }
     }
 }
@@ -73,9 +102,13 @@ fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
 
 impl Fault {
     /// Parses `KIND[@OPERATION][:KEY=VALUE]...`, e.g. `slowdown@REST.PUT.PART:rate=0.2`,
-    /// `reset@REST.PUT.PART:nth=2:after=65536`, `delay:first=1:ms=3000`, `complete-error`.
-    /// Kinds: slowdown, internal-error, reset, delay, complete-error. Triggers: nth, first,
-    /// every, rate (default nth=1).
+    /// `reset@REST.PUT.PART:nth=2:after=65536`, `delay:first=1:ms=3000`, `complete-error`,
+    /// `reset-response@REST.GET.OBJECT:after=1000`, `stall@REST.GET.OBJECT:after=0:ms=4000`,
+    /// `corrupt@REST.GET.OBJECT:every=1:after=10`. Kinds: slowdown, internal-error, reset
+    /// (request body), delay, complete-error, reset-response, stall, corrupt (answer body).
+    /// Triggers: nth, first, every, rate (default nth=1). `after`: bytes before the reset or
+    /// stall (default 65536), or the offset of the corrupted byte (default 0); `ms`: the delay
+    /// or stall (default 5000).
     ///
     /// # Errors
     /// A message naming what is wrong.
@@ -86,7 +119,7 @@ impl Fault {
             Some((k, op)) => (k, Some(op.to_owned())),
             None => (head, None),
         };
-        let (mut trigger, mut after, mut millis) = (Trigger::Nth(1), 65_536u64, 5_000u64);
+        let (mut trigger, mut after, mut millis) = (Trigger::Nth(1), None, 5_000u64);
         for f in fields {
             let (k, v) = f
                 .split_once('=')
@@ -102,7 +135,7 @@ impl Fault {
                     }
                     trigger = Trigger::Rate(r);
                 }
-                "after" => after = num(k, v)?,
+                "after" => after = Some(num(k, v)?),
                 "ms" => millis = num(k, v)?,
                 _ => {
                     return Err(format!(
@@ -111,15 +144,25 @@ impl Fault {
                 }
             }
         }
+        let after_bytes = after.unwrap_or(65_536);
         let kind = match kind_name {
             "slowdown" => FaultKind::SlowDown,
             "internal-error" => FaultKind::InternalError,
-            "reset" => FaultKind::ResetBody { after_bytes: after },
+            "reset" => FaultKind::ResetBody { after_bytes },
             "delay" => FaultKind::Delay { millis },
             "complete-error" => FaultKind::CompleteError,
+            "reset-response" => FaultKind::ResetResponse { after_bytes },
+            "stall" => FaultKind::Stall {
+                after_bytes,
+                millis,
+            },
+            "corrupt" => FaultKind::Corrupt {
+                at_byte: after.unwrap_or(0),
+            },
             other => {
                 return Err(format!(
-                    "fault '{other}': use slowdown, internal-error, reset, delay or complete-error"
+                    "fault '{other}': use slowdown, internal-error, reset, delay, complete-error, \
+                     reset-response, stall or corrupt"
                 ))
             }
         };
@@ -222,6 +265,25 @@ mod tests {
         assert_eq!(
             Fault::parse("delay:ms=10").expect("valid").kind,
             FaultKind::Delay { millis: 10 }
+        );
+        assert_eq!(
+            Fault::parse("corrupt@REST.GET.OBJECT:every=1")
+                .expect("valid")
+                .kind,
+            FaultKind::Corrupt { at_byte: 0 }
+        );
+        assert_eq!(
+            Fault::parse("stall:after=10:ms=20").expect("valid").kind,
+            FaultKind::Stall {
+                after_bytes: 10,
+                millis: 20
+            }
+        );
+        assert_eq!(
+            Fault::parse("reset-response").expect("valid").kind,
+            FaultKind::ResetResponse {
+                after_bytes: 65_536
+            }
         );
         assert!(Fault::parse("explode").is_err());
         assert!(Fault::parse("slowdown:rate=2").is_err());

@@ -1,17 +1,21 @@
 //! The front door: the per-request hyper handler around the s3s service. It reads the
-//! request's facts, lets the gate refuse what s3s would wrongly accept, runs s3s, stamps
+//! request's facts (for a browser-form upload, the form fields before its file), lets the gate
+//! refuse what s3s would wrongly accept and make the small changes s3s needs to read what S3
+//! accepts (`Admission`), runs s3s, stamps
 //! S3's response headers (request id, host id, the server clock's `Date`), reads the error
 //! code of error answers, and hands the access log record to the response body to write when
 //! the answer is complete. It holds no storage logic.
 
-use crate::access_log::{AccessLog, Record};
+use crate::access_log::{AccessLog, LogRecord};
 use crate::answers::{error_response, injected, object_size, status_code_name};
 use crate::auth::{canonical_id, Keyring};
 use crate::clock::{self, Clock};
 use crate::facts::RequestFacts;
+use crate::fault_body;
 use crate::faults::{FaultKind, FaultPlan};
-use crate::gate::{self, GateConfig};
+use crate::gate::{self, GateConfig, Rejection};
 use crate::log_body::{EndMark, LogBody, Pending, TimedBody};
+use crate::post_form::{self, Form};
 use crate::xml::{self, ErrorDoc};
 
 use bytes::Bytes;
@@ -88,13 +92,13 @@ impl Front {
         )
     }
 
-    fn base_record(&self, facts: &RequestFacts, conn: &ConnInfo, request_id: &str) -> Record {
+    fn base_record(&self, facts: &RequestFacts, conn: &ConnInfo, request_id: &str) -> LogRecord {
         let requester = facts
             .access_key
             .as_deref()
             .filter(|ak| self.keyring.get(ak).is_some())
             .map(canonical_id);
-        Record {
+        LogRecord {
             bucket_owner: self.owner_id.clone(),
             bucket: facts.bucket.clone(),
             time: self.clock().now(),
@@ -137,7 +141,7 @@ impl Front {
         req: Request<hyper::body::Incoming>,
     ) -> Result<Response<LogBody>, FaultAbort> {
         let started = Instant::now();
-        let facts = RequestFacts::read(
+        let mut facts = RequestFacts::read(
             req.method(),
             req.uri(),
             req.version(),
@@ -145,7 +149,6 @@ impl Front {
             self.domain.as_deref(),
         );
         let request_id = self.new_request_id();
-        let mut record = self.base_record(&facts, &conn, &request_id);
         let body_end: EndMark = Arc::new(Mutex::new(None));
         if !req.headers().contains_key(http::header::CONTENT_LENGTH)
             && !req.headers().contains_key(http::header::TRANSFER_ENCODING)
@@ -154,6 +157,10 @@ impl Front {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(started);
         }
+        let req =
+            req.map(|b| s3s::Body::http_body_unsync(TimedBody::new(b, Arc::clone(&body_end))));
+        let (req, form) = post_form::read_request(req, &mut facts).await;
+        let mut record = self.base_record(&facts, &conn, &request_id);
         let fault = self.faults.decide(&facts.operation);
         record.fault = fault.map(FaultKind::name);
         let produced = match fault {
@@ -175,7 +182,7 @@ impl Front {
                 Produced::gate(injected(kind, &request_id, &record.host_id))
             }
             _ => {
-                self.produce(&facts, req, &request_id, &record.host_id, &body_end)
+                self.produce(&facts, req, form, &request_id, &record.host_id)
                     .await
             }
         };
@@ -191,6 +198,10 @@ impl Front {
             started,
         };
         let (parts, body) = response.into_parts();
+        let body = match fault {
+            Some(kind) => fault_body::wrap(body, kind, &conn.reset),
+            None => body,
+        };
         Ok(Response::from_parts(parts, LogBody::new(body, pending)))
     }
 
@@ -198,21 +209,35 @@ impl Front {
     async fn produce(
         &self,
         facts: &RequestFacts,
-        req: Request<hyper::body::Incoming>,
+        req: Request<s3s::Body>,
+        form: Option<Result<Form, Rejection>>,
         request_id: &str,
         host_id: &str,
-        body_end: &EndMark,
     ) -> Produced {
-        if let Err(rejection) = gate::check(facts, req.uri(), req.headers(), &self.gate) {
+        let refusal = |rejection: Rejection| {
             let mut resp = error_response(rejection.status, &rejection.doc, request_id, host_id);
             for (name, value) in rejection.headers {
                 if let Ok(v) = HeaderValue::from_str(&value) {
                     resp.headers_mut().insert(name, v);
                 }
             }
-            return Produced::gate(resp);
-        }
-        let req = req.map(|b| s3s::Body::http_body_unsync(TimedBody::new(b, Arc::clone(body_end))));
+            Produced::gate(resp)
+        };
+        let form = match form.transpose() {
+            Ok(form) => form,
+            Err(rejection) => return refusal(rejection),
+        };
+        let seen = gate::Seen {
+            facts,
+            method: req.method(),
+            uri: req.uri(),
+            headers: req.headers(),
+            form: form.as_ref(),
+        };
+        let req = match gate::check(seen, &self.gate) {
+            Ok(admission) => admission.apply(req, form.as_ref()),
+            Err(rejection) => return refusal(rejection),
+        };
         match self.s3.call(req).await {
             Ok(response) => Produced {
                 response,
@@ -234,7 +259,7 @@ impl Front {
         &self,
         produced: Produced,
         facts: &RequestFacts,
-        record: &mut Record,
+        record: &mut LogRecord,
         request_id: &str,
         body_end: &EndMark,
     ) -> Response<s3s::Body> {
@@ -354,7 +379,7 @@ impl std::fmt::Display for FaultAbort {
 impl std::error::Error for FaultAbort {}
 
 /// Reads and discards up to `limit` bytes of a request body (all of it with `u64::MAX`).
-async fn drain(mut body: hyper::body::Incoming, limit: u64) {
+async fn drain(mut body: s3s::Body, limit: u64) {
     let mut read = 0u64;
     while read < limit {
         match body.frame().await {

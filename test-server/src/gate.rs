@@ -1,15 +1,22 @@
 //! Checks made before s3s sees a request, where s3s 0.14.1 is too lenient or uses the wrong
-//! clock: SigV2 refused (or, in accept mode, held to the 15-minute skew rule), SigV4 request
-//! time against the server's (possibly offset) clock, presigned expiry, and S3's rule that
-//! `host` and every `x-amz-*` header must be signed. It reads headers only; signatures
-//! themselves are verified by s3s afterwards.
+//! clock: one authentication mechanism per request; SigV2 refused (or, in accept mode, held to
+//! the 15-minute skew rule); the credential scope's region; SigV4 request time (`X-Amz-Date`,
+//! else `Date`) against the server's (possibly offset) clock; presigned expiry; S3's rule that
+//! `host` and every `x-amz-*` header must be signed, in headers and presigned URLs alike; and
+//! browser-form POST uploads (`post_policy`). It reads headers (and a form's fields) only;
+//! signatures are verified by s3s afterwards. What it admits may need a small change before
+//! s3s sees it (`Admission`), where s3s reads less than S3 accepts.
 
+use crate::admission::Admission;
+use crate::auth::Keyring;
 use crate::clock::{self, Clock};
 use crate::config::{SigV2Mode, WrongRegion};
 use crate::facts::{AuthType, RequestFacts, SigVersion};
+use crate::post_form::Form;
 use crate::xml::ErrorDoc;
 
-use http::{HeaderMap, Uri};
+use http::{HeaderMap, Method, Uri};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 /// S3's allowed difference between request time and server time.
@@ -28,7 +35,8 @@ pub struct Rejection {
     pub headers: Vec<(&'static str, String)>,
 }
 
-fn reject(status: u16, code: &str, message: &str) -> Rejection {
+/// A refusal without extra elements or headers.
+pub(crate) fn reject(status: u16, code: &str, message: &str) -> Rejection {
     Rejection {
         status,
         doc: ErrorDoc::new(code, message),
@@ -45,8 +53,10 @@ pub struct GateConfig {
     pub clock: Clock,
     /// The server's region.
     pub region: String,
-    /// Whether (and how) requests signed for another region are refused.
+    /// How requests signed for another region are refused (default: `Malformed`, as S3).
     pub wrong_region: Option<WrongRegion>,
+    /// Known keys (form uploads' signatures are verified here; s3s cannot read them first).
+    pub keyring: Arc<Keyring>,
 }
 
 /// Requests signed for another region than the server's, answered as S3 does.
@@ -57,9 +67,8 @@ fn check_region(facts: &RequestFacts, cfg: &GateConfig) -> Result<(), Rejection>
     // A region name S3 does not know (e.g. s3cmd's "US") is always malformed, as on S3.
     let known = s3s::region::Region::new(signed.into()).is_ok();
     let mode = match (cfg.wrong_region, known) {
-        (_, false) => WrongRegion::Malformed,
         (Some(mode), true) => mode,
-        (None, true) => return Ok(()),
+        _ => WrongRegion::Malformed,
     };
     // S3 answers these from any region (the global endpoint).
     let global = matches!(
@@ -77,7 +86,7 @@ fn check_region(facts: &RequestFacts, cfg: &GateConfig) -> Result<(), Rejection>
         )
         .with("Endpoint", facts.host.clone().unwrap_or_default())
         .with("Bucket", facts.bucket.clone().unwrap_or_default()),
-        (WrongRegion::Malformed, AuthType::Query) => ErrorDoc::new(
+        (WrongRegion::Malformed, AuthType::Query | AuthType::Form) => ErrorDoc::new(
             "AuthorizationQueryParametersError",
             &format!("Error parsing the X-Amz-Credential parameter; the region '{signed}' is wrong; expecting '{}'", cfg.region),
         )
@@ -127,69 +136,85 @@ fn check_skew(request_time: &str, t: SystemTime, now: SystemTime) -> Result<(), 
     Ok(())
 }
 
+fn refuse_sigv2() -> Rejection {
+    reject(
+        400,
+        "InvalidRequest",
+        "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
+    )
+}
+
+fn no_date() -> Rejection {
+    reject(
+        403,
+        "AccessDenied",
+        "AWS authentication requires a valid Date or x-amz-date header",
+    )
+}
+
+/// SigV2 in accept mode: expiry or skew; a bucket request signed for `/BUCKET/` is admitted
+/// with the slash.
 fn check_sigv2(
     facts: &RequestFacts,
+    method: &Method,
     uri: &Uri,
     hs: &HeaderMap,
     cfg: &GateConfig,
-) -> Result<(), Rejection> {
+) -> Result<Admission, Rejection> {
     if cfg.sigv2 == SigV2Mode::Reject {
-        return Err(reject(
-            400,
-            "InvalidRequest",
-            "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.",
-        ));
+        return Err(refuse_sigv2());
     }
     let now = cfg.clock.now();
     if facts.auth_type == AuthType::Query {
         let expires = RequestFacts::query_value(uri, "Expires").and_then(|v| v.parse::<i64>().ok());
-        return match expires {
-            Some(e) if e >= clock::unix_secs(now) => Ok(()),
-            Some(_) => Err(reject(403, "AccessDenied", "Request has expired")),
-            None => Err(reject(403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")),
+        match expires {
+            Some(e) if e >= clock::unix_secs(now) => {}
+            Some(_) => return Err(reject(403, "AccessDenied", "Request has expired")),
+            None => return Err(reject(403, "AccessDenied", "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters")),
+        }
+    } else {
+        let sent = header(hs, "x-amz-date").or_else(|| header(hs, "date"));
+        let Some((sent, t)) = sent.and_then(|s| clock::parse_http_date(s).map(|t| (s, t))) else {
+            return Err(no_date());
         };
+        check_skew(sent, t, now)?;
     }
-    let sent = header(hs, "x-amz-date").or_else(|| header(hs, "date"));
-    let Some((sent, t)) = sent.and_then(|s| clock::parse_http_date(s).map(|t| (s, t))) else {
-        return Err(reject(
-            403,
-            "AccessDenied",
-            "AWS authentication requires a valid Date or x-amz-date header",
-        ));
-    };
-    check_skew(sent, t, now)
+    let bucket_slash =
+        crate::sigv2::signed_with_bucket_slash(facts, method.as_str(), uri, hs, &cfg.keyring);
+    Ok(Admission {
+        bucket_slash,
+        ..Admission::default()
+    })
 }
 
 /// Names in `SignedHeaders=` of a SigV4 Authorization header.
 fn signed_headers(auth: &str) -> Vec<String> {
-    auth.split(',')
+    let list = auth
+        .split(',')
         .map(str::trim)
         .find_map(|p| {
             p.split_whitespace()
                 .last()
                 .and_then(|p| p.strip_prefix("SignedHeaders="))
         })
-        .map(|list| {
-            list.split(';')
-                .map(|s| s.trim().to_ascii_lowercase())
-                .collect()
-        })
-        .unwrap_or_default()
+        .unwrap_or("");
+    split_signed(list)
 }
 
-fn check_v4_header(hs: &HeaderMap, cfg: &GateConfig) -> Result<(), Rejection> {
-    let now = cfg.clock.now();
-    if let Some(sent) = header(hs, "x-amz-date") {
-        if let Some(t) = clock::parse_amz_date(sent) {
-            check_skew(sent, t, now)?;
-        }
-    }
-    let signed = signed_headers(header(hs, "authorization").unwrap_or(""));
+fn split_signed(list: &str) -> Vec<String> {
+    list.split(';')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// S3's rule: `host` and every `x-amz-*` header present (but `exempt`) must be signed.
+fn refuse_unsigned(hs: &HeaderMap, signed: &[String], exempt: &[&str]) -> Result<(), Rejection> {
     let mut unsigned: Vec<&str> = hs
         .keys()
         .map(http::HeaderName::as_str)
         .filter(|n| *n == "host" || n.starts_with("x-amz-"))
-        .filter(|n| !signed.iter().any(|s| s == n))
+        .filter(|n| !exempt.contains(n) && !signed.iter().any(|s| s == n))
         .collect();
     if !signed.iter().any(|s| s == "host") && !unsigned.contains(&"host") {
         unsigned.push("host");
@@ -210,8 +235,35 @@ fn check_v4_header(hs: &HeaderMap, cfg: &GateConfig) -> Result<(), Rejection> {
     })
 }
 
-fn check_v4_query(uri: &Uri, cfg: &GateConfig) -> Result<(), Rejection> {
+/// SigV4 header auth: the request time (`X-Amz-Date`, else `Date`) and the signed headers.
+fn check_v4_header(hs: &HeaderMap, cfg: &GateConfig) -> Result<Admission, Rejection> {
     let now = cfg.clock.now();
+    let mut admission = Admission::default();
+    match (header(hs, "x-amz-date"), header(hs, "date")) {
+        (Some(sent), _) => {
+            if let Some(t) = clock::parse_amz_date(sent) {
+                check_skew(sent, t, now)?;
+            }
+        }
+        (None, Some(sent)) => {
+            let t = clock::parse_http_date(sent).ok_or_else(no_date)?;
+            check_skew(sent, t, now)?;
+            admission.amz_date = Some(clock::fmt_amz_date(t));
+        }
+        (None, None) => return Err(no_date()),
+    }
+    let signed = signed_headers(header(hs, "authorization").unwrap_or(""));
+    refuse_unsigned(hs, &signed, &[])?;
+    Ok(admission)
+}
+
+/// A presigned URL: expiry, request time, and the headers it signs. `x-amz-content-sha256`
+/// may come unsigned (S3 lets it; it only protects the body, and s3s checks the body by it).
+fn check_v4_query(uri: &Uri, hs: &HeaderMap, cfg: &GateConfig) -> Result<(), Rejection> {
+    let now = cfg.clock.now();
+    let signed =
+        split_signed(&RequestFacts::query_value(uri, "X-Amz-SignedHeaders").unwrap_or_default());
+    refuse_unsigned(hs, &signed, &["x-amz-content-sha256"])?;
     let Some(sent) = RequestFacts::query_value(uri, "X-Amz-Date") else {
         return Ok(());
     };
@@ -243,42 +295,94 @@ fn check_v4_query(uri: &Uri, cfg: &GateConfig) -> Result<(), Rejection> {
             headers: Vec::new(),
         });
     }
-    let signed = RequestFacts::query_value(uri, "X-Amz-SignedHeaders").unwrap_or_default();
-    if !signed.split(';').any(|h| h.eq_ignore_ascii_case("host")) {
-        return Err(Rejection {
-            status: 403,
-            doc: ErrorDoc::new(
-                "AccessDenied",
-                "There were headers present in the request which were not signed",
-            )
-            .with("HeadersNotSigned", "host"),
-            headers: Vec::new(),
-        });
-    }
     Ok(())
 }
 
-/// Checks a request before s3s runs it; `Err` is the answer to send instead.
+/// S3 allows one authentication mechanism per request: an `Authorization` header and
+/// presigned query parameters together are refused, even when each is valid.
+fn check_one_mechanism(uri: &Uri, hs: &HeaderMap) -> Result<(), Rejection> {
+    let Some(auth) = header(hs, "authorization") else {
+        return Ok(());
+    };
+    let presigned = [
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Signature",
+        "Signature",
+    ]
+    .iter()
+    .any(|p| RequestFacts::query_value(uri, p).is_some());
+    if !presigned {
+        return Ok(());
+    }
+    Err(Rejection {
+        status: 400,
+        doc: ErrorDoc::new(
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified",
+        )
+        .with("ArgumentName", "Authorization")
+        .with("ArgumentValue", auth),
+        headers: Vec::new(),
+    })
+}
+
+/// A browser-form POST upload: SigV2 refused unless accepted, the region, then the form.
+fn check_form(facts: &RequestFacts, form: &Form, cfg: &GateConfig) -> Result<(), Rejection> {
+    if facts.signature == SigVersion::V2 && cfg.sigv2 == SigV2Mode::Reject {
+        return Err(refuse_sigv2());
+    }
+    check_region(facts, cfg)?;
+    let bucket = facts.bucket.as_deref().unwrap_or_default();
+    crate::post_policy::check(form, bucket, &cfg.keyring, cfg.clock.now())
+}
+
+/// A request as the gate sees it: what it says about itself, its line and headers, and the
+/// fields of a form upload.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    /// The request's facts.
+    pub facts: &'a RequestFacts,
+    /// Method.
+    pub method: &'a Method,
+    /// URI.
+    pub uri: &'a Uri,
+    /// Headers.
+    pub headers: &'a HeaderMap,
+    /// The fields of a browser-form POST upload.
+    pub form: Option<&'a Form>,
+}
+
+/// Checks a request before s3s runs it: what to change before s3s sees it, or the answer to
+/// send instead.
 ///
 /// # Errors
 /// The rejection to send.
-pub fn check(
-    facts: &RequestFacts,
-    uri: &Uri,
-    hs: &HeaderMap,
-    cfg: &GateConfig,
-) -> Result<(), Rejection> {
-    match (facts.signature, facts.auth_type) {
-        (SigVersion::V2, _) => check_sigv2(facts, uri, hs, cfg),
-        (SigVersion::V4, AuthType::Header) => {
+pub fn check(req: Seen<'_>, cfg: &GateConfig) -> Result<Admission, Rejection> {
+    let Seen {
+        facts,
+        method,
+        uri,
+        headers: hs,
+        form,
+    } = req;
+    check_one_mechanism(uri, hs)?;
+    match (facts.signature, facts.auth_type, form) {
+        (_, AuthType::Form, Some(form)) => {
+            check_form(facts, form, cfg)?;
+            Ok(Admission::default())
+        }
+        (SigVersion::V2, _, _) => check_sigv2(facts, method, uri, hs, cfg),
+        (SigVersion::V4, AuthType::Header, _) => {
             check_region(facts, cfg)?;
             check_v4_header(hs, cfg)
         }
-        (SigVersion::V4, AuthType::Query) => {
+        (SigVersion::V4, AuthType::Query, _) => {
             check_region(facts, cfg)?;
-            check_v4_query(uri, cfg)
+            check_v4_query(uri, hs, cfg)?;
+            Ok(Admission::default())
         }
-        _ => Ok(()),
+        _ => Ok(Admission::default()),
     }
 }
 
@@ -287,14 +391,25 @@ mod tests {
     use super::*;
     use http::{HeaderValue, Method};
 
-    fn run(uri: &str, hs: &[(&'static str, String)], cfg: GateConfig) -> Result<(), Rejection> {
+    fn run(
+        uri: &str,
+        hs: &[(&'static str, String)],
+        cfg: GateConfig,
+    ) -> Result<Admission, Rejection> {
         let uri: Uri = uri.parse().expect("uri");
         let mut headers = HeaderMap::new();
         for (k, v) in hs {
             headers.insert(*k, HeaderValue::from_str(v).expect("header"));
         }
         let facts = RequestFacts::read(&Method::GET, &uri, http::Version::HTTP_11, &headers, None);
-        check(&facts, &uri, &headers, &cfg)
+        let seen = Seen {
+            facts: &facts,
+            method: &Method::GET,
+            uri: &uri,
+            headers: &headers,
+            form: None,
+        };
+        check(seen, &cfg)
     }
 
     fn cfg(offset: i64, sigv2: SigV2Mode) -> GateConfig {
@@ -303,6 +418,7 @@ mod tests {
             clock: Clock::with_offset(offset),
             region: "us-east-1".to_owned(),
             wrong_region: None,
+            keyring: Keyring::new("A", "secret"),
         }
     }
 
@@ -314,12 +430,16 @@ mod tests {
             "authorization",
             "AWS4-HMAC-SHA256 Credential=A/20200101/us-west-2/s3/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00".into(),
         ));
-        assert!(
-            run("/b/k", &hs, cfg(0, SigV2Mode::Reject)).is_ok(),
-            "no check by default"
-        );
         let mut c = cfg(0, SigV2Mode::Reject);
-        c.wrong_region = Some(WrongRegion::Malformed);
+        for style in [None, Some(WrongRegion::Malformed)] {
+            c.wrong_region = style;
+            let r = run("/b/k", &hs, c.clone()).expect_err("wrong region");
+            assert_eq!(
+                (r.status, r.doc.code.as_str()),
+                (400, "AuthorizationHeaderMalformed"),
+                "{style:?}"
+            );
+        }
         let r = run("/b/k", &hs, c.clone()).expect_err("wrong region");
         assert_eq!(
             (r.status, r.doc.code.as_str()),
@@ -409,6 +529,48 @@ mod tests {
         let q = "/b/k?AWSAccessKeyId=A&Expires=1&Signature=x";
         let r = run(q, &[], cfg(0, SigV2Mode::Accept)).expect_err("expired");
         assert_eq!(r.doc.message, "Request has expired");
+    }
+
+    #[test]
+    fn date_header_stands_in_for_x_amz_date() {
+        let now = SystemTime::now();
+        let mut hs = v4(now);
+        hs.retain(|(k, _)| *k != "x-amz-date");
+        let r = run("/b/k", &hs, cfg(0, SigV2Mode::Reject)).expect_err("no time at all");
+        assert_eq!((r.status, r.doc.code.as_str()), (403, "AccessDenied"));
+        hs.push(("date", clock::fmt_http_date(now)));
+        let admitted = run("/b/k", &hs, cfg(0, SigV2Mode::Reject)).expect("Date is enough");
+        assert_eq!(admitted.amz_date, Some(clock::fmt_amz_date(now)));
+        let r = run("/b/k", &hs, cfg(1200, SigV2Mode::Reject)).expect_err("skewed");
+        assert_eq!(r.doc.code, "RequestTimeTooSkewed");
+    }
+
+    #[test]
+    fn one_mechanism_per_request() {
+        let q = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature=0";
+        let r = run(q, &v4(SystemTime::now()), cfg(0, SigV2Mode::Reject)).expect_err("both");
+        assert_eq!((r.status, r.doc.code.as_str()), (400, "InvalidArgument"));
+        let hs = [("host", "h".to_owned())];
+        assert!(run(q, &hs, cfg(0, SigV2Mode::Reject)).is_ok());
+    }
+
+    #[test]
+    fn presigned_unsigned_amz_headers_refused() {
+        let q = "/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature=0";
+        let hs = [
+            ("host", "h".to_owned()),
+            ("x-amz-copy-source", "/b/o".to_owned()),
+        ];
+        let r = run(q, &hs, cfg(0, SigV2Mode::Reject)).expect_err("unsigned");
+        assert_eq!(
+            r.doc.extra,
+            vec![("HeadersNotSigned", "x-amz-copy-source".to_owned())]
+        );
+        let hs = [
+            ("host", "h".to_owned()),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD".to_owned()),
+        ];
+        assert!(run(q, &hs, cfg(0, SigV2Mode::Reject)).is_ok());
     }
 
     #[test]

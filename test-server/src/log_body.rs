@@ -3,7 +3,7 @@
 //! sent and writes the access log record exactly once, when the body ends or is dropped
 //! (a client that hangs up still gets its line). They never change the bytes.
 
-use crate::access_log::{AccessLog, Record};
+use crate::access_log::{AccessLog, LogRecord};
 
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -67,7 +67,7 @@ pub struct Pending {
     /// Where to write it.
     pub log: Arc<AccessLog>,
     /// The record, completed with bytes sent and total time at the end.
-    pub record: Record,
+    pub record: LogRecord,
     /// When the request arrived.
     pub started: Instant,
 }

@@ -3,16 +3,17 @@
 //! runtime thread; `Server` is the handle tests and `s3up serve` hold, with the address,
 //! paths, credentials and a clean, bounded shutdown.
 
-use crate::access_log::AccessLog;
+use crate::access_log::{AccessLog, LogRecord};
 use crate::auth::{canonical_id, Access, Auth, Keyring};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::conn_io::ResetOnDrop;
 use crate::faults::FaultPlan;
 use crate::front::{ConnInfo, Front};
-use crate::gate::{GateConfig, MAX_SKEW_SECS};
+use crate::gate::GateConfig;
 use crate::host::Domain;
-use crate::store::{Layout, Limits, Store, StoreOptions};
+use crate::serving::{self, Serving, Spec};
+use crate::store::{Index, Layout, Limits, Store, StoreOptions};
 use crate::Error;
 
 use hyper_util::rt::TokioIo;
@@ -37,15 +38,16 @@ pub struct Server {
     addr: SocketAddr,
     endpoint: String,
     layout: Layout,
+    /// The store's index, for test-only changes to stored objects.
+    index: Arc<Index>,
     log: Arc<AccessLog>,
     ca_path: Option<PathBuf>,
     access_key: String,
     secret_key: String,
     region: String,
-    /// Known access keys; the credential emulator (`metadata`) adds temporary ones.
+    /// Known access keys; the credential emulator adds temporary ones.
     keyring: Arc<Keyring>,
-    shutdown: Option<watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    serving: Serving,
     // Dropped last: temporary root and scratch directory (log, CA) owned by the handle.
     _scratch: tempfile::TempDir,
     _tmp_root: Option<tempfile::TempDir>,
@@ -75,10 +77,11 @@ pub(crate) fn build_front(
         builder.set_host(Domain::new(d));
     }
     // The gate enforces the 15-minute rule against the server clock; s3s's own check (on the
-    // system clock) is widened so that it never contradicts the gate.
+    // system clock) is turned off so that it never contradicts the gate. s3s also applies it
+    // to a form upload's x-amz-date, which S3 does not: a form is valid until its policy
+    // expires.
     let mut s3_config = S3Config::default();
-    let allowance = MAX_SKEW_SECS + clock.offset_secs().abs() + 60;
-    s3_config.presigned_url_max_skew_time_secs = u32::try_from(allowance).unwrap_or(u32::MAX);
+    s3_config.presigned_url_max_skew_time_secs = u32::MAX;
     builder.set_config(Arc::new(StaticConfigProvider::new(Arc::new(s3_config))));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -93,6 +96,7 @@ pub(crate) fn build_front(
             clock,
             region: config.region.clone(),
             wrong_region: config.wrong_region,
+            keyring: Arc::clone(&keyring),
         },
         domain: config.domain.clone(),
         owner_id: canonical_id(&config.access_key),
@@ -160,41 +164,6 @@ pub(crate) fn open_store(config: &Config, root: &Path) -> Result<Store, Error> {
     Ok(store)
 }
 
-/// Binds the listener (non-blocking, for tokio) and returns it with its address.
-fn bind(addr: SocketAddr) -> Result<(std::net::TcpListener, SocketAddr), Error> {
-    let listener =
-        std::net::TcpListener::bind(addr).map_err(io_err("bind the listening address"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io_err("configure the listener"))?;
-    let bound = listener
-        .local_addr()
-        .map_err(io_err("read the bound address"))?;
-    Ok((listener, bound))
-}
-
-/// Runs the accept loop on a new runtime thread until `stop` fires.
-fn spawn_serving(
-    listener: std::net::TcpListener,
-    front: Arc<Front>,
-    tls: Option<TlsAcceptor>,
-    stop: watch::Receiver<bool>,
-) -> Result<std::thread::JoinHandle<()>, Error> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("s3up-test-server")
-        .enable_all()
-        .build()
-        .map_err(io_err("start the tokio runtime"))?;
-    std::thread::Builder::new()
-        .name("s3up-test-server".to_owned())
-        .spawn(move || {
-            runtime.block_on(accept_loop(listener, front, tls, stop));
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        })
-        .map_err(io_err("spawn the server thread"))
-}
-
 /// Starts a server as configured, on its own runtime thread.
 ///
 /// # Errors
@@ -216,6 +185,7 @@ pub fn start(config: Config) -> Result<Server, Error> {
     );
     let store = open_store(&config, &root)?;
     let layout = store.layout().clone();
+    let index = store.index();
     let (ca_path, tls) = if config.tls {
         let ca = scratch.path().join("ca.pem");
         let cfg = crate::tls::make_server_config(&ca, config.domain.as_deref())
@@ -233,65 +203,32 @@ pub fn start(config: Config) -> Result<Server, Error> {
         Arc::clone(&keyring),
         clock,
     ));
-    let (listener, addr) = bind(config.addr)?;
-    let (tx, rx) = watch::channel(false);
-    let thread = spawn_serving(listener, front, tls, rx)?;
+    let (listener, addr) = serving::bind(config.addr, "S3")?;
+    let spec = Spec {
+        name: "s3up-test-server",
+        workers: 2,
+        drain: Some(DRAIN),
+    };
+    let (stop, _) = watch::channel(false);
+    let serving = serving::start(listener, spec, stop, move |stream, remote, stop| {
+        serve_conn(stream, remote, Arc::clone(&front), tls.clone(), stop)
+    })?;
     let scheme = if config.tls { "https" } else { "http" };
     Ok(Server {
         addr,
         endpoint: format!("{scheme}://{addr}"),
         layout,
+        index,
         log,
         ca_path,
         access_key: config.access_key,
         secret_key: config.secret_key,
         region: config.region,
         keyring,
-        shutdown: Some(tx),
-        thread: Some(thread),
+        serving,
         _scratch: scratch,
         _tmp_root: tmp_root,
     })
-}
-
-async fn accept_loop(
-    listener: std::net::TcpListener,
-    front: Arc<Front>,
-    tls: Option<TlsAcceptor>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let listener = match tokio::net::TcpListener::from_std(listener) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("test-server: cannot use the listener: {e}");
-            return;
-        }
-    };
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, remote)) => {
-                    let _ = stream.set_nodelay(true);
-                    conns.spawn(serve_conn(stream, remote, Arc::clone(&front), tls.clone(), stop.clone()));
-                }
-                Err(e) => {
-                    eprintln!("test-server: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let drained = tokio::time::timeout(DRAIN + Duration::from_secs(1), async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        conns.abort_all();
-    }
 }
 
 async fn serve_conn(
@@ -345,7 +282,7 @@ fn answered_before_continue(headers: &http::HeaderMap) -> bool {
     expects && empty
 }
 
-async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, mut stop: watch::Receiver<bool>)
+async fn serve_io<I>(io: I, info: ConnInfo, front: Arc<Front>, stop: watch::Receiver<bool>)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -372,17 +309,7 @@ where
             Ok::<_, crate::front::FaultAbort>(resp)
         }
     });
-    let conn = hyper::server::conn::http1::Builder::new()
-        .keep_alive(true)
-        .serve_connection(io, svc);
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(DRAIN, conn.as_mut()).await;
-        }
-    }
+    serving::http1(io, svc, stop, DRAIN).await;
 }
 
 impl Server {
@@ -409,9 +336,14 @@ impl Server {
         self.log.path()
     }
 
-    /// The access log so far (each line is written as its request completes).
+    /// The access log so far, as text (each line is written as its request completes).
     pub fn access_log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The access log so far, read back into records: what tests assert on (fields, not text).
+    pub fn access_log_records(&self) -> Vec<LogRecord> {
+        self.log.records()
     }
 
     /// The CA certificate (PEM) clients should trust, with TLS.
@@ -449,23 +381,24 @@ impl Server {
         crate::store::read_object(&self.layout, bucket, key)
     }
 
-    /// Stops accepting, lets open requests finish (bounded), and stops the runtime.
+    /// Gives an object another `Last-Modified` (GET, HEAD and listings report it), for tests of
+    /// clients that compare it (`Config::clock_offset` moves the `Date` of answers, not the
+    /// times objects were written).
+    ///
+    /// # Errors
+    /// The object does not exist, or its record cannot be rewritten.
+    pub fn set_last_modified(
+        &self,
+        bucket: &str,
+        key: &str,
+        time: std::time::SystemTime,
+    ) -> std::io::Result<()> {
+        self.index.set_last_modified(bucket, key, time)
+    }
+
+    /// Stops accepting, lets open requests finish (bounded), and stops the runtime (as
+    /// dropping the handle does: `serving` goes first, before the temporary directories).
     pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
+        self.serving.stop();
     }
 }

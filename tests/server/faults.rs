@@ -3,7 +3,10 @@
 //! storage consistent, and are written to the access log; `discard` verifies but stores nothing.
 
 use super::http::xml_value;
-use super::{assert_ok, assert_rejected, log_line, server_with, Call, Client, Server, BUCKET};
+use super::{
+    assert_ok, assert_rejected, log_record, server_with, wait_for_record, Call, Client, Server,
+    BUCKET,
+};
 
 use s3up::checksum::{ChecksumAlgorithm, Hasher};
 use std::io::{Read, Write};
@@ -58,8 +61,8 @@ fn slowdown_on_the_second_part_then_the_retry_succeeds() {
     let r1 = c.send(&s, &part("obj", &id, 1, b"one"));
     assert_ok(&s, &r1, "REST.PUT.PART");
     let r2 = c.send(&s, &part("obj", &id, 2, b"two"));
-    let line = assert_rejected(&s, &r2, 503, "SlowDown", "REST.PUT.PART");
-    assert!(line.ends_with(" fault:slowdown"), "{line}");
+    let rec = assert_rejected(&s, &r2, 503, "SlowDown", "REST.PUT.PART");
+    assert_eq!(rec.fault.as_deref(), Some("slowdown"), "{rec:?}");
     let r2 = c.send(&s, &part("obj", &id, 2, b"two"));
     assert_ok(&s, &r2, "REST.PUT.PART");
     let etags = [r1, r2].map(|r| r.header("etag").expect("etag").to_owned());
@@ -126,15 +129,7 @@ fn reset_in_the_middle_of_a_body_stores_nothing_and_is_logged() {
         "no answer after a reset: {}",
         String::from_utf8_lossy(&answer)
     );
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !s.access_log().contains("fault:reset-after-1000") {
-        assert!(
-            Instant::now() < deadline,
-            "reset not logged: {}",
-            s.access_log()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_record(&s, |r| r.fault.as_deref() == Some("reset-after-1000"));
     assert_eq!(s.object_bytes(BUCKET, "big"), None);
     // The retry goes through.
     assert_ok(&s, &c.put(&s, "big", &body), "REST.PUT.OBJECT");
@@ -153,9 +148,9 @@ fn delayed_answer_arrives_late_and_complete() {
         "answered after {:?}",
         t.elapsed()
     );
-    let line = assert_ok(&s, &r, "REST.GET.OBJECT");
+    let rec = assert_ok(&s, &r, "REST.GET.OBJECT");
     assert_eq!(r.body, b"slow");
-    assert!(line.ends_with(" fault:delay-700ms"), "{line}");
+    assert_eq!(rec.fault.as_deref(), Some("delay-700ms"), "{rec:?}");
     let t = Instant::now();
     c.send(&s, &Call::new("GET", "/bkt/k"));
     assert!(t.elapsed() < Duration::from_millis(700));
@@ -171,10 +166,11 @@ fn complete_answering_200_with_an_error_keeps_the_upload() {
     let r = c.send(&s, &complete_call("obj", &id, &etags));
     assert_eq!(r.status, 200);
     assert_eq!(r.code().as_deref(), Some("InternalError"), "{}", r.text());
-    let line = log_line(&s, &r.request_id());
-    assert!(
-        line.contains("\" 200 InternalError ") && line.ends_with(" fault:complete-200-error"),
-        "{line}"
+    let rec = log_record(&s, &r.request_id());
+    assert_eq!(
+        (rec.status, rec.error_code.as_deref(), rec.fault.as_deref()),
+        (200, Some("InternalError"), Some("complete-200-error")),
+        "{rec:?}"
     );
     assert_eq!(s.object_bytes(BUCKET, "obj"), None);
     assert_eq!(s.list_multipart_uploads(BUCKET).len(), 1);
@@ -203,8 +199,8 @@ fn wrong_region_is_malformed_or_redirected_and_the_right_one_works() {
             WrongRegion::Malformed => (400, "AuthorizationHeaderMalformed"),
             WrongRegion::Redirect => (301, "PermanentRedirect"),
         };
-        let line = assert_rejected(&s, &r, status, code, "REST.PUT.OBJECT");
-        assert!(line.ends_with(" fault:wrong-region"), "{line}");
+        let rec = assert_rejected(&s, &r, status, code, "REST.PUT.OBJECT");
+        assert_eq!(rec.fault.as_deref(), Some("wrong-region"), "{rec:?}");
         assert_eq!(r.header("x-amz-bucket-region"), Some("eu-west-1"));
         if mode == WrongRegion::Malformed {
             assert_eq!(xml_value(&r.text(), "Region").as_deref(), Some("eu-west-1"));

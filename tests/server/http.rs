@@ -74,6 +74,18 @@ pub fn send(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Resp {
+    send_ending(addr, method, target, headers, body).0
+}
+
+/// [`send`], also saying how reading the answer ended (a reset is an `Err`); the body is what
+/// arrived before.
+pub fn send_ending(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> (Resp, std::io::Result<usize>) {
     let mut stream = TcpStream::connect(addr).expect("connect to the test server");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -97,7 +109,7 @@ pub fn send(
         .write_all(head.as_bytes())
         .and_then(|()| stream.write_all(body));
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let ended = stream.read_to_end(&mut raw);
     let split = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -125,9 +137,10 @@ pub fn send(
     } else {
         rest.to_vec()
     };
-    Resp {
+    let resp = Resp {
         status,
         headers,
         body,
-    }
+    };
+    (resp, ended)
 }

@@ -215,10 +215,11 @@ fn virtual_hosted_style_uses_the_host_header() {
     let mut c = Client::new(&s);
     c.host = format!("{BUCKET}.localhost:{}", s.addr().port());
     let r = c.send(&s, &Call::new("PUT", "/dir/v h.txt").body(b"virtual"));
-    let line = assert_ok(&s, &r, "REST.PUT.OBJECT");
-    assert!(
-        line.contains(&format!(" {BUCKET} [")) && line.contains(" dir/v%20h.txt "),
-        "{line}"
+    let rec = assert_ok(&s, &r, "REST.PUT.OBJECT");
+    assert_eq!(
+        (rec.bucket.as_deref(), rec.key.as_str()),
+        (Some(BUCKET), "dir/v%20h.txt"),
+        "{rec:?}"
     );
     assert_eq!(
         s.object_bytes(BUCKET, "dir/v h.txt").as_deref(),
@@ -284,30 +285,21 @@ fn json_log_has_payload_mode_key_region_and_verdict() {
     let c = Client::new(&s);
     let ok = c.put(&s, "j", b"json");
     let bad = Client::with_keys(&s, s.access_key(), "wrong").put(&s, "j2", b"x");
-    super::log_line(&s, &ok.request_id());
-    super::log_line(&s, &bad.request_id());
-    let lines: Vec<serde_json::Value> = s
-        .access_log()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
-        .collect();
-    let find = |rid: String| {
-        lines
-            .iter()
-            .find(|v| v["request_id"] == rid.as_str())
-            .cloned()
-            .expect("logged")
-    };
-    let v = find(ok.request_id());
-    assert_eq!(v["operation"], "REST.PUT.OBJECT");
-    assert_eq!(v["payload_mode"], "signed");
-    assert_eq!(v["access_key_id"], s.access_key());
-    assert_eq!(v["region"], "us-east-1");
-    assert_eq!(v["verdict"], "accepted");
-    assert_eq!(v["signature_version"], "SigV4");
-    assert_eq!(v["authentication_type"], "AuthHeader");
-    let v = find(bad.request_id());
-    assert_eq!(v["verdict"], "rejected");
-    assert_eq!(v["error_code"], "SignatureDoesNotMatch");
-    assert_eq!(v["status"], 403);
+    super::log_record(&s, &ok.request_id());
+    super::log_record(&s, &bad.request_id());
+    for line in s.access_log().lines() {
+        serde_json::from_str::<serde_json::Value>(line).expect("one JSON object per line");
+    }
+    let v = super::log_record(&s, &ok.request_id());
+    assert_eq!(v.operation, "REST.PUT.OBJECT");
+    assert_eq!(v.payload_mode, "signed");
+    assert_eq!(v.access_key_id.as_deref(), Some(s.access_key()));
+    assert_eq!(v.region.as_deref(), Some("us-east-1"));
+    assert_eq!(v.verdict, "accepted");
+    assert_eq!(v.signature_version, "SigV4");
+    assert_eq!(v.auth_type, "AuthHeader");
+    let v = super::log_record(&s, &bad.request_id());
+    assert_eq!(v.verdict, "rejected");
+    assert_eq!(v.error_code.as_deref(), Some("SignatureDoesNotMatch"));
+    assert_eq!(v.status, 403);
 }

@@ -298,6 +298,37 @@ impl Index {
         Ok(version)
     }
 
+    /// Gives an object another `Last-Modified` (a test-only change): its record is rewritten
+    /// in place and the index serves the new time at once.
+    ///
+    /// # Errors
+    /// No such object, or its record cannot be written.
+    pub fn set_last_modified(&self, bucket: &str, key: &str, time: SystemTime) -> io::Result<()> {
+        let ms = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let mut buckets = self.lock();
+        let missing = || {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("no object {key:?} in bucket {bucket:?}"),
+            )
+        };
+        let objects = &mut buckets.get_mut(bucket).ok_or_else(missing)?.objects;
+        let old = objects.get(key).ok_or_else(missing)?;
+        let mut meta = old.meta.clone();
+        meta.last_modified_ms = ms;
+        let json = serde_json::to_vec(&meta).map_err(io::Error::other)?;
+        manifest::write_atomic(&self.layout.tmp_dir(), &old.dir.join(MANIFEST), &json)?;
+        let updated = Arc::new(Version {
+            dir: old.dir.clone(),
+            meta,
+            obsolete: AtomicBool::new(false),
+        });
+        objects.insert(key.to_owned(), updated);
+        Ok(())
+    }
+
     /// Deletes an object (nothing if there is none).
     ///
     /// # Errors

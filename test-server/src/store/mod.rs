@@ -24,9 +24,9 @@ mod receive;
 mod upload_listing;
 mod write_rules;
 
+pub use self::index::Index;
 pub use self::layout::{key_problem, Layout};
 
-use self::index::Index;
 use self::manifest::Manifest;
 
 use s3s::dto::*;
@@ -67,7 +67,7 @@ pub struct StoreOptions {
 /// The storage behind the server.
 pub struct Store {
     layout: Layout,
-    index: Index,
+    index: std::sync::Arc<Index>,
     opts: StoreOptions,
     /// Serialises CompleteMultipartUpload and AbortMultipartUpload.
     mpu_lock: tokio::sync::Mutex<()>,
@@ -116,7 +116,7 @@ impl Store {
         std::fs::create_dir_all(layout.tmp_dir())?;
         std::fs::create_dir_all(layout.uploads_dir())?;
         prune_completed(&layout);
-        let index = Index::load(&layout)?;
+        let index = std::sync::Arc::new(Index::load(&layout)?);
         Ok(Self {
             layout,
             index,
@@ -128,6 +128,11 @@ impl Store {
     /// Paths under the root.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// The index, shared (the server handle changes objects' times through it, for tests).
+    pub fn index(&self) -> std::sync::Arc<Index> {
+        std::sync::Arc::clone(&self.index)
     }
 
     /// Creates a bucket (no error if it exists).

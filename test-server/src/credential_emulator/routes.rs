@@ -5,7 +5,7 @@
 //! them.
 
 use super::issue::{issue, random_token, Issued};
-use super::{MetadataConfig, Record, TokenMode, CONTAINER_PATH};
+use super::{EmulatorConfig, Record, TokenMode, CONTAINER_PATH};
 use crate::auth::Keyring;
 use crate::clock::fmt_iso8601;
 use crate::xml::escape;
@@ -27,7 +27,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// Everything the handlers share.
 pub struct State {
-    config: MetadataConfig,
+    config: EmulatorConfig,
     keyring: Arc<Keyring>,
     record: Arc<Mutex<Record>>,
     stop: watch::Receiver<bool>,
@@ -70,7 +70,7 @@ fn form(text: &str) -> HashMap<String, String> {
 
 impl State {
     pub(super) fn new(
-        config: MetadataConfig,
+        config: EmulatorConfig,
         keyring: Arc<Keyring>,
         record: Arc<Mutex<Record>>,
         stop: watch::Receiver<bool>,

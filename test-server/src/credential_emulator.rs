@@ -5,11 +5,12 @@
 //! accepts it until it expires and answers `ExpiredToken` after.
 //!
 //! Its answers follow the real services' formats; it never contacts them. [`start`] runs it on
-//! its own runtime thread; the [`MetadataServer`] handle shows what was issued and asked.
+//! its own runtime thread; the [`Emulator`] handle shows what was issued and asked.
 
 mod issue;
 mod routes;
 
+use crate::serving::{self, Serving, Spec};
 use crate::{Error, Server};
 
 use hyper_util::rt::TokioIo;
@@ -36,7 +37,7 @@ pub enum TokenMode {
 
 /// What the emulator answers.
 #[derive(Debug, Clone)]
-pub struct MetadataConfig {
+pub struct EmulatorConfig {
     /// Address to bind; port 0 picks a free one.
     pub addr: SocketAddr,
     /// The instance role (`None`: no instance profile attached: the role list is 404).
@@ -55,7 +56,7 @@ pub struct MetadataConfig {
     pub web_identity_token: Option<String>,
 }
 
-impl Default for MetadataConfig {
+impl Default for EmulatorConfig {
     fn default() -> Self {
         Self {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
@@ -83,95 +84,48 @@ struct Record {
 
 /// A running emulator. Dropping it shuts it down.
 #[derive(Debug)]
-pub struct MetadataServer {
+pub struct Emulator {
     addr: SocketAddr,
     record: Arc<Mutex<Record>>,
-    shutdown: Option<watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    serving: Serving,
 }
 
 /// Starts the emulator; the credentials it issues are accepted by `s3`.
 ///
 /// # Errors
 /// The address cannot be bound or the runtime cannot start.
-pub fn start(config: MetadataConfig, s3: &Server) -> Result<MetadataServer, Error> {
-    let io = |what: &str| {
-        let what = what.to_owned();
-        move |source| Error::Io { what, source }
-    };
-    let listener =
-        std::net::TcpListener::bind(config.addr).map_err(io("bind the metadata address"))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io("configure the metadata listener"))?;
-    let addr = listener
-        .local_addr()
-        .map_err(io("read the metadata address"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("s3up-test-metadata")
-        .enable_all()
-        .build()
-        .map_err(io("start the metadata runtime"))?;
+pub fn start(config: EmulatorConfig, s3: &Server) -> Result<Emulator, Error> {
+    let (listener, addr) = serving::bind(config.addr, "credential emulator")?;
     let record = Arc::new(Mutex::new(Record::default()));
     let (tx, rx) = watch::channel(false);
     let state = Arc::new(routes::State::new(
         config,
         s3.keyring(),
         Arc::clone(&record),
-        rx.clone(),
+        rx,
     ));
-    let thread = std::thread::Builder::new()
-        .name("s3up-test-metadata".to_owned())
-        .spawn(move || {
-            runtime.block_on(accept_loop(listener, state, rx));
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        })
-        .map_err(io("spawn the metadata thread"))?;
-    Ok(MetadataServer {
+    // Unanswered requests (a hanging token call) are dropped at stop, not drained.
+    let spec = Spec {
+        name: "s3up-test-metadata",
+        workers: 1,
+        drain: None,
+    };
+    let serving = serving::start(listener, spec, tx, move |stream, _, stop| {
+        let state = Arc::clone(&state);
+        let svc = hyper::service::service_fn(move |req| {
+            let state = Arc::clone(&state);
+            async move { Ok::<_, std::convert::Infallible>(state.handle(req).await) }
+        });
+        serving::http1(TokioIo::new(stream), svc, stop, Duration::ZERO)
+    })?;
+    Ok(Emulator {
         addr,
         record,
-        shutdown: Some(tx),
-        thread: Some(thread),
+        serving,
     })
 }
 
-async fn accept_loop(
-    listener: std::net::TcpListener,
-    state: Arc<routes::State>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-        eprintln!("test-server: cannot use the metadata listener");
-        return;
-    };
-    let mut conns = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    continue;
-                };
-                let state = Arc::clone(&state);
-                conns.spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| {
-                        let state = Arc::clone(&state);
-                        async move { Ok::<_, std::convert::Infallible>(state.handle(req).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-    conns.abort_all();
-}
-
-impl MetadataServer {
+impl Emulator {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -216,23 +170,8 @@ impl MetadataServer {
             .clone()
     }
 
-    /// Stops the emulator (unanswered requests are dropped).
+    /// Stops the emulator (unanswered requests are dropped), as dropping the handle does.
     pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for MetadataServer {
-    fn drop(&mut self) {
-        self.stop();
+        self.serving.stop();
     }
 }
