@@ -19,6 +19,7 @@ pub mod config;
 pub mod context;
 pub mod control;
 pub mod credentials;
+pub(crate) mod delete;
 pub mod download;
 pub mod error;
 pub mod listing;

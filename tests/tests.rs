@@ -10,6 +10,7 @@ mod doctor_mpu;
 mod download;
 mod fault_matrix;
 mod interrupt;
+mod ls_rm;
 mod presign;
 mod server;
 mod tar;

@@ -187,6 +187,8 @@ pub(super) enum Command {
     Presign(PresignArgs),
     Mpu(MpuArgs),
     Doctor(DoctorArgs),
+    Ls(super::ls::LsArgs),
+    Rm(super::rm::RmArgs),
     #[cfg(feature = "server")]
     Demo(DemoArgs),
     #[cfg(feature = "server")]

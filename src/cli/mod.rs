@@ -1,5 +1,6 @@
 //! The command line: parse, dispatch, print, exit. No protocol logic lives here.
 
+#[macro_use]
 mod args;
 mod argv;
 mod batch;
@@ -7,9 +8,11 @@ mod cp;
 #[cfg(feature = "server")]
 mod demo;
 mod doctor;
+mod ls;
 mod mpu;
 mod output;
 mod presign;
+mod rm;
 #[cfg(feature = "server")]
 mod serve;
 mod tar;
@@ -69,6 +72,14 @@ pub fn run() -> ExitCode {
         args::Command::Doctor(a) => {
             init_logging(a.logging());
             doctor::run(&a)
+        }
+        args::Command::Ls(a) => {
+            init_logging(a.logging());
+            ls::run(&a)
+        }
+        args::Command::Rm(a) => {
+            init_logging(a.logging());
+            rm::run(&a, &line.filters)
         }
         #[cfg(feature = "server")]
         args::Command::Demo(_) => return demo::run(),
