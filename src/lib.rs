@@ -29,6 +29,7 @@ pub(crate) mod redact;
 pub mod s3;
 pub mod sigv4;
 pub(crate) mod sources;
+pub(crate) mod sync;
 pub mod time;
 pub mod transport;
 pub mod units;

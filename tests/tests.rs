@@ -13,4 +13,5 @@ mod interrupt;
 mod ls_rm;
 mod presign;
 mod server;
+mod sync;
 mod tar;

@@ -189,6 +189,7 @@ pub(super) enum Command {
     Doctor(DoctorArgs),
     Ls(super::ls::LsArgs),
     Rm(super::rm::RmArgs),
+    Sync(super::sync::SyncArgs),
     #[cfg(feature = "server")]
     Demo(DemoArgs),
     #[cfg(feature = "server")]

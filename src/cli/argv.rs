@@ -94,6 +94,7 @@ fn filter_flags(command: &Command) -> Option<(&[String], &[String])> {
     match command {
         Command::Cp(a) => Some((&a.exclude, &a.include)),
         Command::Rm(a) => Some((&a.exclude, &a.include)),
+        Command::Sync(a) => Some((&a.exclude, &a.include)),
         _ => None,
     }
 }

@@ -15,6 +15,7 @@ mod presign;
 mod rm;
 #[cfg(feature = "server")]
 mod serve;
+mod sync;
 mod tar;
 mod transfer;
 
@@ -80,6 +81,10 @@ pub fn run() -> ExitCode {
         args::Command::Rm(a) => {
             init_logging(a.logging());
             rm::run(&a, &line.filters)
+        }
+        args::Command::Sync(a) => {
+            init_logging(a.logging());
+            sync::run(&a, &line.filters)
         }
         #[cfg(feature = "server")]
         args::Command::Demo(_) => return demo::run(),

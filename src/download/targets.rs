@@ -118,7 +118,7 @@ fn to_stdout(sources: &[S3Url], recursive: bool) -> Result<(Vec<Job>, Vec<Refuse
 }
 
 /// `dir` joined with the key's segments, each checked to stay inside `dir`.
-fn local_path(dir: &Path, rel_key: &str) -> Result<PathBuf, String> {
+pub(crate) fn local_path(dir: &Path, rel_key: &str) -> Result<PathBuf, String> {
     let mut path = dir.to_owned();
     for segment in rel_key.split('/') {
         match segment {

@@ -2,8 +2,8 @@
 //! `s3://` destination upload ([`up`]); `s3://` sources and a local destination (a file, a
 //! directory, or `-` for standard output) download ([`down`]).
 
-mod down;
-mod up;
+pub(super) mod down;
+pub(super) mod up;
 
 use super::args::CpArgs;
 use super::usage;
