@@ -13,6 +13,7 @@
 pub mod archive;
 pub mod body;
 pub mod checksum;
+pub(crate) mod child;
 pub mod cli;
 pub mod client;
 pub mod config;

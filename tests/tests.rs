@@ -9,6 +9,7 @@ mod demo;
 mod doctor_mpu;
 mod download;
 mod fault_matrix;
+mod from_cmd;
 mod interrupt;
 mod ls_rm;
 mod presign;
