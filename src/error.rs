@@ -39,6 +39,9 @@ pub enum Error {
     /// The server answered something that breaks the protocol or does not match what was sent
     /// (size, checksum, missing fields).
     Integrity(String),
+    /// The command whose output was being uploaded (`cp --from-cmd`) failed or could not start:
+    /// nothing was uploaded.
+    Command(String),
     /// SIGINT or SIGTERM: exit status 130.
     Interrupted,
 }
@@ -102,7 +105,9 @@ impl fmt::Display for Error {
                 write!(f, "{operation} failed: {source:#}")
             }
             Self::Transport { operation, source } => write!(f, "{operation} failed: {source}"),
-            Self::Usage(m) | Self::Credentials(m) | Self::Integrity(m) => f.write_str(m),
+            Self::Usage(m) | Self::Credentials(m) | Self::Integrity(m) | Self::Command(m) => {
+                f.write_str(m)
+            }
             Self::Source { path, source } => write!(f, "cannot read {}: {source}", path.display()),
             Self::Destination { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())

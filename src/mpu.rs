@@ -54,7 +54,7 @@ pub(crate) fn age_seconds(initiated: &str, now: SigningTime) -> Option<i64> {
     Some(now.0 - i64::try_from(secs).ok()?)
 }
 
-/// `90s`, `30m`, `24h`, `7d` (or plain seconds).
+/// `90s`, `30m`, `24h`, `7d`, `2w` (or plain seconds).
 ///
 /// # Errors
 /// A message naming the bad value.
@@ -65,13 +65,14 @@ pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
         Some('m') => (&t[..t.len() - 1], 60),
         Some('h') => (&t[..t.len() - 1], 3600),
         Some('d') => (&t[..t.len() - 1], 86_400),
+        Some('w') => (&t[..t.len() - 1], 7 * 86_400),
         _ => (t, 1),
     };
     num.parse::<i64>()
         .ok()
         .filter(|n| *n >= 0)
-        .map(|n| n * mult)
-        .ok_or_else(|| format!("'{text}' is not a duration (e.g. 90s, 30m, 24h, 7d)"))
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{text}' is not a duration (e.g. 90s, 30m, 12h, 30d, 2w)"))
 }
 
 #[cfg(test)]
@@ -85,6 +86,10 @@ mod tests {
         assert_eq!(age_seconds("garbage", now), None);
         assert_eq!(parse_duration("7d"), Ok(604_800));
         assert_eq!(parse_duration("90"), Ok(90));
+        assert_eq!(parse_duration("12h"), Ok(43_200));
+        assert_eq!(parse_duration("2w"), Ok(1_209_600));
+        assert!(parse_duration("w").is_err());
+        assert!(parse_duration("99999999999999999w").is_err());
         assert!(parse_duration("-1h").is_err());
     }
 }

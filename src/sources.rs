@@ -3,6 +3,7 @@
 //! (filters apply in order, the last match wins; `*` also matches `/`).
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::error::Error;
 use crate::s3::addr::S3Url;
@@ -15,6 +16,8 @@ pub(crate) struct Job {
     /// The size when the sources were listed (for the progress total and to choose single
     /// or multipart up front); the upload itself uses what the opened file reports.
     pub listed_size: Option<u64>,
+    /// The modification time when the sources were listed (what `sync` compares).
+    pub modified: Option<SystemTime>,
     /// How the source is shown in messages (as the user wrote it).
     pub display: String,
     pub key: String,
@@ -56,6 +59,7 @@ pub(crate) fn expand(
         return Ok(vec![Job {
             path: None,
             listed_size: None,
+            modified: None,
             display: "-".into(),
             key: dest.key.clone(),
         }]);
@@ -94,11 +98,22 @@ pub(crate) fn expand(
             jobs.push(Job {
                 path: Some(path.to_owned()),
                 listed_size: Some(meta.len()),
+                modified: meta.modified().ok(),
                 display: src.clone(),
                 key,
             });
         }
     }
+    Ok(jobs)
+}
+
+/// Every file under `root` that passes `filters`, keyed by its `/`-separated path below `root`.
+///
+/// # Errors
+/// A directory or file that cannot be read.
+pub(crate) fn tree(root: &Path, filters: &[Filter]) -> Result<Vec<Job>, Error> {
+    let mut jobs = Vec::new();
+    walk(root, root, "", filters, &mut jobs)?;
     Ok(jobs)
 }
 
@@ -142,6 +157,7 @@ fn walk(
         jobs.push(Job {
             path: Some(path.clone()),
             listed_size: Some(meta.len()),
+            modified: meta.modified().ok(),
             display: path.display().to_string(),
             key: format!("{prefix}{rel}"),
         });

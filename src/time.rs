@@ -50,6 +50,14 @@ pub fn format_time(t: SystemTime) -> String {
     )
 }
 
+/// Formats a time as `2026-11-29 04:22:31` in the local time zone (`TZ`, else
+/// `/etc/localtime`, else UTC), as `aws s3 ls` shows times.
+pub fn format_local(t: SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(t)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

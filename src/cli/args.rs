@@ -192,6 +192,9 @@ pub(super) enum Command {
     Presign(PresignArgs),
     Mpu(MpuArgs),
     Doctor(DoctorArgs),
+    Ls(super::ls::LsArgs),
+    Rm(super::rm::RmArgs),
+    Sync(super::sync::SyncArgs),
     #[cfg(feature = "server")]
     Demo(DemoArgs),
     #[cfg(feature = "server")]
@@ -215,6 +218,12 @@ command! {
         /// upload files matching this glob even if excluded before (repeatable)
         #[argh(option)]
         pub(crate) include: Vec<String>,
+        /// run this command and upload its standard output; the object appears only if it exits 0
+        #[argh(option)]
+        pub(crate) from_cmd: Option<String>,
+        /// run --from-cmd with /bin/sh -c (pipes, redirections, variables)
+        #[argh(switch)]
+        pub(crate) shell: bool,
     }
 }
 

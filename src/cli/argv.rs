@@ -89,11 +89,21 @@ fn positional_count(command: &Command) -> Option<usize> {
     }
 }
 
+/// The `--exclude` and `--include` values argh parsed, for the commands that have them.
+fn filter_flags(command: &Command) -> Option<(&[String], &[String])> {
+    match command {
+        Command::Cp(a) => Some((&a.exclude, &a.include)),
+        Command::Rm(a) => Some((&a.exclude, &a.include)),
+        Command::Sync(a) => Some((&a.exclude, &a.include)),
+        _ => None,
+    }
+}
+
 /// `--exclude V` and `--include V` in argv order, checked against what argh parsed: should a
 /// token the scan took for a filter be another option's value, the two disagree, and that is a
 /// usage error rather than a guess at the order.
 fn filters_in_order(tokens: &[&str], command: Option<&Command>) -> Result<Vec<Filter>, EarlyExit> {
-    let Some(Command::Cp(cp)) = command else {
+    let Some((exclude, include)) = command.and_then(filter_flags) else {
         return Ok(Vec::new());
     };
     let mut filters = Vec::new();
@@ -117,7 +127,7 @@ fn filters_in_order(tokens: &[&str], command: Option<&Command>) -> Result<Vec<Fi
         Filter::Include(p) => Some(p),
         Filter::Exclude(_) => None,
     });
-    if excludes.eq(cp.exclude.iter()) && includes.eq(cp.include.iter()) {
+    if excludes.eq(exclude.iter()) && includes.eq(include.iter()) {
         Ok(filters)
     } else {
         Err(usage(

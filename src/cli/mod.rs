@@ -1,5 +1,6 @@
 //! The command line: parse, dispatch, print, exit. No protocol logic lives here.
 
+#[macro_use]
 mod args;
 mod argv;
 mod batch;
@@ -7,11 +8,14 @@ mod cp;
 #[cfg(feature = "server")]
 mod demo;
 mod doctor;
+mod ls;
 mod mpu;
 mod output;
 mod presign;
+mod rm;
 #[cfg(feature = "server")]
 mod serve;
+mod sync;
 mod tar;
 mod transfer;
 
@@ -69,6 +73,18 @@ pub fn run() -> ExitCode {
         args::Command::Doctor(a) => {
             init_logging(a.logging());
             doctor::run(&a)
+        }
+        args::Command::Ls(a) => {
+            init_logging(a.logging());
+            ls::run(&a)
+        }
+        args::Command::Rm(a) => {
+            init_logging(a.logging());
+            rm::run(&a, &line.filters)
+        }
+        args::Command::Sync(a) => {
+            init_logging(a.logging());
+            sync::run(&a, &line.filters)
         }
         #[cfg(feature = "server")]
         args::Command::Demo(_) => return demo::run(),

@@ -50,24 +50,8 @@ pub(super) fn report_json(
     })
 }
 
-pub(super) fn uploaded(
-    verbosity: Verbosity,
-    source: &str,
-    bucket: &str,
-    key: &str,
-    report: &UploadReport,
-) {
-    uploaded_with(
-        verbosity,
-        source,
-        bucket,
-        key,
-        report,
-        serde_json::Map::new(),
-    );
-}
-
-/// Like [`uploaded`], with `extra` fields in the JSON object.
+/// A finished upload: aws-cli's `upload: SRC to s3://b/k` line, or its `--json` object with
+/// `extra` fields added.
 pub(super) fn uploaded_with(
     verbosity: Verbosity,
     source: &str,

@@ -60,7 +60,7 @@ pub(crate) fn expand(
     let (mut jobs, mut refused) = (Vec::new(), Vec::new());
     for src in sources {
         if recursive {
-            let prefix = dir_prefix(&src.key);
+            let prefix = listing::dir_prefix(&src.key);
             for object in listing::all_objects(client, &src.bucket, &prefix)? {
                 let rel = &object.key[prefix.len()..];
                 if object.key.ends_with('/') || !included(rel, filters) {
@@ -117,17 +117,8 @@ fn to_stdout(sources: &[S3Url], recursive: bool) -> Result<(Vec<Job>, Vec<Refuse
     }
 }
 
-/// A recursive source's listing prefix: a "directory", as aws-cli reads it.
-fn dir_prefix(key: &str) -> String {
-    if key.is_empty() || key.ends_with('/') {
-        key.to_owned()
-    } else {
-        format!("{key}/")
-    }
-}
-
 /// `dir` joined with the key's segments, each checked to stay inside `dir`.
-fn local_path(dir: &Path, rel_key: &str) -> Result<PathBuf, String> {
+pub(crate) fn local_path(dir: &Path, rel_key: &str) -> Result<PathBuf, String> {
     let mut path = dir.to_owned();
     for segment in rel_key.split('/') {
         match segment {
@@ -155,12 +146,5 @@ mod tests {
         for hostile in ["../x", "a/../../x", "/etc/passwd", "a//b", "./x", "a/"] {
             assert!(local_path(dir, hostile).is_err(), "{hostile}");
         }
-    }
-
-    #[test]
-    fn recursive_sources_are_directories() {
-        assert_eq!(dir_prefix("backups"), "backups/");
-        assert_eq!(dir_prefix("backups/"), "backups/");
-        assert_eq!(dir_prefix(""), "");
     }
 }

@@ -2,6 +2,7 @@
 //! No I/O and no signing here.
 
 pub mod addr;
+pub mod delete;
 pub mod errors;
 pub mod list;
 pub mod object;

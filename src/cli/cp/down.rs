@@ -62,13 +62,25 @@ pub(super) fn run(
     let show_progress = !(args.no_progress || args.quiet || args.only_show_errors || args.json);
     let total = jobs.iter().map(|j| j.listed_size).sum::<Option<u64>>();
     let _progress = Progress::start(Arc::clone(&control), total, show_progress);
-    let code = batch::run_all(
-        &jobs,
+    let code = download_all(client, &jobs, &opts, &control, verbosity);
+    Ok(code.max(u8::from(!refused.is_empty())))
+}
+
+/// Downloads each job, printing each outcome; returns the batch's exit status.
+pub(in crate::cli) fn download_all(
+    client: &Client,
+    jobs: &[Job],
+    opts: &DownloadOptions,
+    control: &Control,
+    verbosity: Verbosity,
+) -> u8 {
+    batch::run_all(
+        jobs,
         |j| j.listed_size.is_some_and(|n| n <= opts.part_size),
         opts.concurrency,
-        &control,
+        control,
         |job| {
-            let result = to_file(client, job, &opts, &control);
+            let result = to_file(client, job, opts, control);
             match &result {
                 Ok(report) => {
                     output::downloaded(verbosity, &job.source, &shown(&job.dest), report, false);
@@ -77,11 +89,10 @@ pub(super) fn run(
             }
             result.map(|_| ())
         },
-    );
-    Ok(code.max(u8::from(!refused.is_empty())))
+    )
 }
 
-fn shown(dest: &Dest) -> String {
+pub(in crate::cli) fn shown(dest: &Dest) -> String {
     match dest {
         Dest::File(p) => p.display().to_string(),
         Dest::Stdout => "-".into(),

@@ -2,8 +2,9 @@
 //! `s3://` destination upload ([`up`]); `s3://` sources and a local destination (a file, a
 //! directory, or `-` for standard output) download ([`down`]).
 
-mod down;
-mod up;
+pub(super) mod down;
+mod from_cmd;
+pub(super) mod up;
 
 use super::args::CpArgs;
 use super::usage;
@@ -12,6 +13,12 @@ use crate::sources::Filter;
 
 /// `filters`: `--exclude`/`--include` in the order given.
 pub(super) fn run(args: &CpArgs, filters: &[Filter]) -> Result<u8, Error> {
+    if let Some(command) = &args.from_cmd {
+        return from_cmd::run(args, command);
+    }
+    if args.shell {
+        return Err(usage("--shell only applies to --from-cmd"));
+    }
     let Some((dest, sources)) = args.paths.split_last() else {
         return Err(usage(
             "usage: s3up cp SRC... DEST (one of them an s3:// URL)",

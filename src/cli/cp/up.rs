@@ -39,24 +39,54 @@ pub(super) fn run(
     let total = jobs.iter().map(|j| j.listed_size).sum::<Option<u64>>();
     let _progress = Progress::start(Arc::clone(&control), total, show_progress);
     let client = &session.client;
-    let code = batch::run_all(
+    let json = serde_json::Map::new();
+    Ok(upload_all(
+        client,
         &jobs,
+        &dest.bucket,
+        &opts,
+        &control,
+        verbosity,
+        &json,
+    ))
+}
+
+/// Uploads each job to `bucket` under its key, printing each outcome (`json`: fields added to
+/// each `--json` object); returns the batch's exit status.
+pub(in crate::cli) fn upload_all(
+    client: &crate::client::Client,
+    jobs: &[Job],
+    bucket: &str,
+    opts: &UploadOptions,
+    control: &Arc<Control>,
+    verbosity: Verbosity,
+    json: &serde_json::Map<String, serde_json::Value>,
+) -> u8 {
+    batch::run_all(
+        jobs,
         |j| j.listed_size.is_some_and(|n| n < opts.multipart_threshold),
         opts.concurrency,
-        &control,
+        control,
         |job| {
-            let mut target = Target::new(dest.bucket.clone(), job.key.clone());
-            let result = upload_job(client, job, &mut target, &opts, &control);
+            let mut target = Target::new(bucket.to_owned(), job.key.clone());
+            let result = upload_job(client, job, &mut target, opts, control);
             match &result {
                 Ok(report) => {
-                    output::uploaded(verbosity, &job.display, &dest.bucket, &target.key, report)
+                    let extra = json.clone();
+                    output::uploaded_with(
+                        verbosity,
+                        &job.display,
+                        bucket,
+                        &target.key,
+                        report,
+                        extra,
+                    );
                 }
-                Err(e) => output::failed(&job.display, &dest.bucket, &target.key, e),
+                Err(e) => output::failed(&job.display, bucket, &target.key, e),
             }
             result.map(|_| ())
         },
-    );
-    Ok(code)
+    )
 }
 
 fn upload_job(
