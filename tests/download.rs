@@ -414,3 +414,82 @@ fn several_objects_go_into_a_directory_with_the_objects_times() {
         .unwrap_or_default();
     assert!(age < Duration::from_secs(3600), "two.txt: {age:?}");
 }
+
+fn faulty_server(specs: &[&str]) -> Server {
+    util::server_with(|c| {
+        c.faults = specs
+            .iter()
+            .map(|s| test_server::Fault::parse(s).expect("fault spec"))
+            .collect();
+        c.seed = 3;
+    })
+}
+
+#[test]
+fn a_connection_reset_mid_piece_resumes_from_the_last_good_byte() {
+    // The second GET (a piece of 4 MiB) breaks after 1,000,000 bytes of its body.
+    let server = faulty_server(&["reset-response@REST.GET.OBJECT:nth=2:after=1000000"]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let bytes = data(12 * MIB + 5, 21);
+    put(&server, dir.path(), "resume.bin", &bytes);
+    let dest = dir.path().join("resume.out");
+    let out = s3up(
+        &server,
+        &[
+            "cp",
+            "s3://bucket/resume.bin",
+            path_str(&dest),
+            "--part-size",
+            "4MiB",
+            "--concurrency",
+            "1",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        std::fs::read(&dest).expect("downloaded") == bytes,
+        "bytes differ"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["retries"], 1, "{report}");
+    // The retry asked only for the rest of the broken piece: its answer carries 4 MiB minus
+    // the 1,000,000 bytes that arrived before the reset.
+    let gets: Vec<(u16, u64)> = server
+        .access_log_records()
+        .into_iter()
+        .filter(|r| r.operation == "REST.GET.OBJECT")
+        .map(|r| (r.status, r.bytes_sent))
+        .collect();
+    assert_eq!(gets.len(), 5, "4 pieces and one resumed request: {gets:?}");
+    let rest = (4 * MIB - 1_000_000) as u64;
+    assert!(
+        gets.contains(&(206, rest)),
+        "no GET of the rest ({rest} bytes): {gets:?}\n{}",
+        server.access_log()
+    );
+}
+
+#[test]
+fn a_corrupted_answer_is_refused_and_nothing_is_kept() {
+    let server = faulty_server(&["corrupt@REST.GET.OBJECT:every=1:after=70000"]);
+    let dir = tempfile::tempdir().expect("tmp");
+    put(&server, dir.path(), "rot.bin", &data(3 * MIB, 22));
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).expect("mkdir");
+    let dest = out_dir.join("rot.bin");
+    for extra in [&["--part-size", "1MiB"][..], &[]] {
+        let mut args = vec!["cp", "s3://bucket/rot.bin", path_str(&dest)];
+        args.extend_from_slice(extra);
+        let out = s3up(&server, &args);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("s3://bucket/rot.bin") && stderr.contains("CRC64NVME"),
+            "{stderr}"
+        );
+        assert_eq!(leftovers(&out_dir, &[]), Vec::<String>::new(), "{extra:?}");
+    }
+    let out = s3up(&server, &["cp", "s3://bucket/rot.bin", "-"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
