@@ -493,3 +493,58 @@ fn a_corrupted_answer_is_refused_and_nothing_is_kept() {
     let out = s3up(&server, &["cp", "s3://bucket/rot.bin", "-"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
+
+#[test]
+fn a_composite_checksum_is_checked_part_by_part() {
+    let server = util::server();
+    let dir = tempfile::tempdir().expect("tmp");
+    let bytes = data(17 * MIB + 3, 31);
+    let file = write_file(dir.path(), "parts.bin", &bytes);
+    let up = s3up(
+        &server,
+        &[
+            "cp",
+            path_str(&file),
+            "s3://bucket/parts.bin",
+            "--checksum-algorithm",
+            "SHA256",
+            "--part-size",
+            "5MiB",
+        ],
+    );
+    assert!(up.status.success(), "{}", text(&up));
+    let dest = dir.path().join("parts.out");
+    // Pieces of 3 MiB, never straddling the 5 MiB parts.
+    let args = [
+        "cp",
+        "s3://bucket/parts.bin",
+        path_str(&dest),
+        "--part-size",
+        "3MiB",
+        "--json",
+    ];
+    let out = s3up(&server, &args);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(std::fs::read(&dest).expect("downloaded") == bytes);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["verified"], "sha256-composite", "{report}");
+    assert!(
+        report["checksum"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("-4")),
+        "{report}"
+    );
+    let heads = server
+        .access_log_records()
+        .iter()
+        .filter(|r| r.operation == "REST.HEAD.OBJECT" && r.request_uri.contains("partNumber="))
+        .count();
+    assert_eq!(heads, 4, "one HeadObject per part");
+
+    let piped = s3up(
+        &server,
+        &["cp", "s3://bucket/parts.bin", "-", "--part-size", "3MiB"],
+    );
+    assert!(piped.status.success(), "{}", text(&piped));
+    assert!(piped.stdout == bytes, "standard output differs");
+}

@@ -117,6 +117,42 @@ fn part_numbers_select_parts_on_get_and_head() {
 }
 
 #[test]
+fn a_part_read_with_checksum_mode_reports_the_parts_checksum() {
+    let (s, c, body) = two_part_object();
+    let crc =
+        |bytes: &[u8]| s3up::checksum::Hasher::of(s3up::checksum::ChecksumAlgorithm::Crc32, bytes);
+    for (n, range) in [("1", 0..3000), ("2", 3000..4000)] {
+        let head = c.send(
+            &s,
+            &Call::new("HEAD", "/bkt/obj")
+                .query("partNumber", n)
+                .header("x-amz-checksum-mode", "ENABLED"),
+        );
+        assert_eq!(head.status, 206);
+        let part = crc(&body[range]);
+        assert_eq!(
+            head.header("x-amz-checksum-crc32"),
+            Some(part.as_str()),
+            "part {n}"
+        );
+    }
+    let whole = c.send(
+        &s,
+        &Call::new("HEAD", "/bkt/obj").header("x-amz-checksum-mode", "ENABLED"),
+    );
+    assert_eq!(
+        whole.header("x-amz-checksum-crc32"),
+        Some(crc(&body).as_str())
+    );
+    let plain = c.send(&s, &Call::new("HEAD", "/bkt/obj").query("partNumber", "1"));
+    assert_eq!(
+        plain.header("x-amz-checksum-crc32"),
+        None,
+        "only when asked for"
+    );
+}
+
+#[test]
 fn get_object_attributes_reports_size_parts_and_checksum() {
     let (s, c, _) = two_part_object();
     let r = c.send(

@@ -17,10 +17,13 @@ use std::ops::Range as Span;
 use std::sync::Arc;
 
 /// What a read returns of the object.
-struct Selection {
+struct Selection<'m> {
     span: Span<u64>,
     content_range: Option<String>,
     parts_count: Option<i32>,
+    /// The part selected by `partNumber` of a multipart object: its own checksums answer a
+    /// read of it (S3 reports part checksums so that clients can check composite objects).
+    part: Option<&'m super::manifest::PartInfo>,
 }
 
 fn invalid_part_number() -> s3s::S3Error {
@@ -36,7 +39,11 @@ fn content_range(span: &Span<u64>, size: u64) -> Option<String> {
 }
 
 /// The bytes a `Range` header or a `partNumber` selects.
-fn select(meta: &Manifest, range: Option<&Range>, part: Option<i32>) -> S3Result<Selection> {
+fn select<'m>(
+    meta: &'m Manifest,
+    range: Option<&Range>,
+    part: Option<i32>,
+) -> S3Result<Selection<'m>> {
     let parts_count = meta
         .parts
         .as_ref()
@@ -59,6 +66,7 @@ fn select(meta: &Manifest, range: Option<&Range>, part: Option<i32>) -> S3Result
                 content_range: content_range(&span, meta.size),
                 span,
                 parts_count: None,
+                part: None,
             })
         }
         (None, Some(n)) => {
@@ -70,21 +78,26 @@ fn select(meta: &Manifest, range: Option<&Range>, part: Option<i32>) -> S3Result
                         "Part number must be an integer between 1 and 10000, inclusive",
                     )
                 })?;
-            let span = match &meta.parts {
-                Some(_) => meta.part_range(n).ok_or_else(invalid_part_number)?.0,
-                None if n == 1 => 0..meta.size,
+            let (span, part) = match &meta.parts {
+                Some(_) => {
+                    let (span, info) = meta.part_range(n).ok_or_else(invalid_part_number)?;
+                    (span, Some(info))
+                }
+                None if n == 1 => (0..meta.size, None),
                 None => return Err(invalid_part_number()),
             };
             Ok(Selection {
                 content_range: content_range(&span, meta.size),
                 span,
                 parts_count,
+                part,
             })
         }
         (None, None) => Ok(Selection {
             span: 0..meta.size,
             content_range: None,
             parts_count: None,
+            part: None,
         }),
     }
 }
@@ -141,15 +154,15 @@ macro_rules! read_object {
         let sel = select(&v.meta, input.range.as_ref(), input.part_number)?;
         let m = &v.meta;
         let whole = sel.content_range.is_none();
-        let enabled = whole
-            && input
-                .checksum_mode
-                .as_ref()
-                .is_some_and(|m| m.as_str().eq_ignore_ascii_case("ENABLED"));
-        let f = if enabled {
-            Fields::of(&m.checksums)
-        } else {
-            Fields::default()
+        let asked = input
+            .checksum_mode
+            .as_ref()
+            .is_some_and(|m| m.as_str().eq_ignore_ascii_case("ENABLED"));
+        let enabled = asked && (whole || sel.part.is_some());
+        let f = match (enabled, sel.part) {
+            (false, _) => Fields::default(),
+            (true, Some(part)) => Fields::of(&part.checksums),
+            (true, None) => Fields::of(&m.checksums),
         };
         let (sse, kms, bucket_key) = super::write_rules::sse_fields(m.sse.as_ref());
         let a = &m.attributes;
@@ -162,7 +175,7 @@ macro_rules! read_object {
             checksum_crc64nvme: f.crc64nvme,
             checksum_sha1: f.sha1,
             checksum_sha256: f.sha256,
-            checksum_type: enabled
+            checksum_type: (enabled && sel.part.is_none())
                 .then(|| m.checksum_type.clone().map(ChecksumType::from))
                 .flatten(),
             content_disposition: a.content_disposition.clone(),
