@@ -16,6 +16,9 @@ pub struct Admission {
     /// Add `/` to the path: a SigV2 request to a path-style bucket signed for `/BUCKET/`
     /// (see `sigv2`).
     pub bucket_slash: bool,
+    /// Headers a presigned URL carries as query parameters (its checksum), which S3 applies
+    /// as if sent as headers and s3s 0.14.1 does not read.
+    pub query_headers: Vec<(String, String)>,
 }
 
 impl Admission {
@@ -28,6 +31,14 @@ impl Admission {
             .and_then(|d| HeaderValue::from_str(d).ok())
         {
             req.headers_mut().insert("x-amz-date", v);
+        }
+        for (name, value) in &self.query_headers {
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                req.headers_mut().insert(n, v);
+            }
         }
         if self.bucket_slash {
             if let Some(uri) = with_slash(req.uri()) {

@@ -353,6 +353,20 @@ pub struct Seen<'a> {
     pub form: Option<&'a Form>,
 }
 
+/// A presigned URL's `x-amz-checksum-*` and `x-amz-sdk-checksum-algorithm` query parameters
+/// (signed with the URL) stand for the headers, as on S3: the body must match them. Headers
+/// sent as well win.
+fn checksum_query_headers(uri: &Uri, hs: &HeaderMap) -> Vec<(String, String)> {
+    crate::facts::query_pairs(uri)
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .filter(|(k, _)| {
+            (k.starts_with("x-amz-checksum-") || k == "x-amz-sdk-checksum-algorithm")
+                && !hs.contains_key(k.as_str())
+        })
+        .collect()
+}
+
 /// Checks a request before s3s runs it: what to change before s3s sees it, or the answer to
 /// send instead.
 ///
@@ -380,7 +394,10 @@ pub fn check(req: Seen<'_>, cfg: &GateConfig) -> Result<Admission, Rejection> {
         (SigVersion::V4, AuthType::Query, _) => {
             check_region(facts, cfg)?;
             check_v4_query(uri, hs, cfg)?;
-            Ok(Admission::default())
+            Ok(Admission {
+                query_headers: checksum_query_headers(uri, hs),
+                ..Admission::default()
+            })
         }
         _ => Ok(Admission::default()),
     }

@@ -42,7 +42,7 @@
 //! | Form file within `content-length-range` | 400 `EntityTooLarge`, `EntityTooSmall` | `post_form::policy_rules_are_enforced_with_s3_answers` |
 //! | Body matches `x-amz-content-sha256` | 400 `XAmzContentSHA256Mismatch` | `auth::tampered_body_is_refused_and_the_old_object_survives` |
 //! | aws-chunked chunk signatures | 403 `SignatureDoesNotMatch` | `streaming::bad_chunk_signature_is_signature_does_not_match` |
-//! | `Content-MD5`, `x-amz-checksum-*` headers and trailers | 400 `BadDigest`, `InvalidDigest` | `objects::bad_content_md5_never_replaces_or_creates`, `objects::bad_checksum_header_never_replaces_and_good_ones_are_reported`, `streaming::unsigned_payload_with_checksum_trailers` |
+//! | `Content-MD5`, `x-amz-checksum-*` headers and trailers (a presigned URL's `x-amz-checksum-*` parameters too) | 400 `BadDigest`, `InvalidDigest` | `objects::bad_content_md5_never_replaces_or_creates`, `objects::bad_checksum_header_never_replaces_and_good_ones_are_reported`, `streaming::unsigned_payload_with_checksum_trailers`, `auth::a_presigned_puts_checksum_parameter_is_checked_like_the_header` |
 //! | A body cut short stores nothing | (connection error; no object) | `streaming::body_cut_short_leaves_no_object_and_no_staging_file` |
 //! | Keys without `.`, `..` or empty segments | 400 `InvalidArgument` | `objects::dot_dot_keys_are_refused_and_nothing_escapes` |
 //! | `If-None-Match: *` on an existing object; `If-Match` on PUT and CompleteMultipartUpload | 412 `PreconditionFailed` | `objects::if_none_match_star_protects_existing_objects`, `conditions::conditional_puts_refuse_and_keep_the_object`, `conditions::conditional_completes_refuse_and_keep_the_upload` |

@@ -435,3 +435,35 @@ fn presigned_validity_beyond_a_week_is_refused() {
         "{rec:?}"
     );
 }
+
+/// A presigned PUT whose URL carries `x-amz-checksum-crc32` (signed with it, as the AWS SDKs
+/// make them): the body must match it, as on S3.
+#[test]
+fn a_presigned_puts_checksum_parameter_is_checked_like_the_header() {
+    let s = server();
+    let c = Client::new(&s);
+    let host = vec![("host".to_owned(), s.addr().to_string())];
+    let body = b"the body of a presigned upload";
+    let crc = s3up::checksum::Hasher::of(s3up::checksum::ChecksumAlgorithm::Crc32, body);
+    for (key, value, ok) in [
+        ("good.bin", crc.as_str(), true),
+        ("bad.bin", "AAAAAA==", false),
+    ] {
+        let call = Call::new("PUT", &format!("/bkt/{key}"))
+            .query("x-amz-checksum-crc32", value)
+            .query("x-amz-sdk-checksum-algorithm", "CRC32");
+        let target = c.presign(&call, 300);
+        let r = send(s.addr(), "PUT", &target, &host, body);
+        if ok {
+            assert_ok(&s, &r, "REST.PUT.OBJECT");
+            assert_eq!(s.object_bytes(BUCKET, key).as_deref(), Some(&body[..]));
+        } else {
+            assert_rejected(&s, &r, 400, "BadDigest", "REST.PUT.OBJECT");
+            assert_eq!(
+                s.object_bytes(BUCKET, key),
+                None,
+                "a mismatching body was stored"
+            );
+        }
+    }
+}
