@@ -287,4 +287,7 @@ aws_isolated --endpoint-url "$ENDPOINT" s3 ls "s3://$BUCKET/tree/empty" | grep -
     die "the empty file was not stored as an empty object"
 echo "ok: aws s3 sync stored all 31 files (one empty) without stalling"
 
+section "the client matrix (scripts/interop-matrix.sh)"
+bash scripts/interop-matrix.sh
+
 section "interop: OK"
