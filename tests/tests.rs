@@ -10,5 +10,6 @@ mod doctor_mpu;
 mod fault_matrix;
 mod interrupt;
 mod presign;
+mod restore;
 mod server;
 mod tar;

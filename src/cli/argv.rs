@@ -77,6 +77,7 @@ fn positionals_mut(command: &mut Command) -> Option<&mut Vec<String>> {
     match command {
         Command::Cp(a) => Some(&mut a.paths),
         Command::Tar(a) => Some(&mut a.paths),
+        Command::Restore(a) => Some(&mut a.paths),
         _ => None,
     }
 }
@@ -85,6 +86,7 @@ fn positional_count(command: &Command) -> Option<usize> {
     match command {
         Command::Cp(a) => Some(a.paths.len()),
         Command::Tar(a) => Some(a.paths.len()),
+        Command::Restore(a) => Some(a.paths.len()),
         _ => None,
     }
 }

@@ -9,6 +9,7 @@ mod doctor;
 mod mpu;
 mod output;
 mod presign;
+mod restore;
 #[cfg(feature = "server")]
 mod serve;
 mod tar;
@@ -57,6 +58,10 @@ pub fn run() -> ExitCode {
         args::Command::Tar(a) => {
             init_logging(a.logging());
             tar::run(&a)
+        }
+        args::Command::Restore(a) => {
+            init_logging(a.logging());
+            restore::run(&a)
         }
         args::Command::Mpu(a) => {
             match &a.command {
