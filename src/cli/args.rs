@@ -275,7 +275,7 @@ pub(super) struct RestoreArgs {
     /// restore setuid, setgid and sticky bits, and ignore the umask
     #[argh(switch)]
     pub(crate) preserve_permissions: bool,
-    /// print one JSON summary (entries, bytes, what was refused or not found, what was written)
+    /// print a JSON summary (entries, bytes, what was refused, existed, was not found or was written); with --list, one JSON object per member first
     #[argh(switch)]
     pub(crate) json: bool,
     /// log debugging detail

@@ -152,6 +152,22 @@ mod tests {
     }
 
     #[test]
+    fn restore_takes_a_dash_for_standard_input() {
+        let args: Vec<String> = ["restore", "-C", "out", "-", "etc/nginx", "--list"]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+        let line = parse("s3up", &args).expect("parses");
+        match line.top.command {
+            Some(Command::Restore(r)) => {
+                assert_eq!(r.paths, ["-", "etc/nginx"]);
+                assert_eq!(r.directory.as_deref(), Some("out"));
+            }
+            other => panic!("not restore: {other:?}"),
+        }
+    }
+
+    #[test]
     fn filters_keep_their_order() {
         let (_, filters) = parse_cp(&[
             "cp",

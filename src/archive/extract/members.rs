@@ -313,52 +313,23 @@ impl<R: Read> Members<R> {
         long_link: Option<Vec<u8>>,
     ) -> Result<Member, StreamError> {
         let at = self.pos - BLOCK as u64;
-        let bad = |e: io::Error| corrupt(at, &e);
         let name = pax
             .path
+            .clone()
             .or(long_name)
             .unwrap_or_else(|| header.path_bytes().into_owned());
         let link = pax
             .linkpath
+            .clone()
             .or(long_link)
             .or_else(|| header.link_name_bytes().map(|l| l.into_owned()))
             .unwrap_or_default();
         let kind = kind_of(header.entry_type(), &name, pax.sparse);
-        let device = match kind {
-            Kind::CharDevice | Kind::BlockDevice => (
-                header.device_major().map_err(bad)?.unwrap_or(0),
-                header.device_minor().map_err(bad)?.unwrap_or(0),
-            ),
-            _ => (0, 0),
-        };
-        let header_mtime = || -> Result<(i64, u32), StreamError> {
-            let secs = header.mtime().map_err(bad)?;
-            Ok((i64::try_from(secs).unwrap_or(i64::MAX), 0))
-        };
-        let (mtime, mtime_nsec) = match pax.mtime.or(self.globals.mtime) {
-            Some(t) => t,
-            None => header_mtime()?,
-        };
         let member = Member {
             name,
-            kind,
             link,
             size,
-            mode: header.mode().map_err(bad)?,
-            uid: pax
-                .uid
-                .or(self.globals.uid)
-                .map_or_else(|| header.uid(), Ok)
-                .map_err(bad)?,
-            gid: pax
-                .gid
-                .or(self.globals.gid)
-                .map_or_else(|| header.gid(), Ok)
-                .map_err(bad)?,
-            mtime,
-            mtime_nsec,
-            device,
-            offset: at,
+            ..numbers(header, kind, &pax, &self.globals, at).map_err(|e| corrupt(at, &e))?
         };
         self.current.clone_from(&member.name);
         self.start_data(size);
@@ -382,6 +353,35 @@ impl<R: Read> Members<R> {
         }
         Ok(())
     }
+}
+
+/// The numeric fields of a member (mode, owner, time, device), PAX records first, then global
+/// ones, then the header's own fields; name, link and size left empty.
+fn numbers(header: &Header, kind: Kind, pax: &Pax, globals: &Pax, at: u64) -> io::Result<Member> {
+    let device = match kind {
+        Kind::CharDevice | Kind::BlockDevice => (
+            header.device_major()?.unwrap_or(0),
+            header.device_minor()?.unwrap_or(0),
+        ),
+        _ => (0, 0),
+    };
+    let (mtime, mtime_nsec) = match pax.mtime.or(globals.mtime) {
+        Some(t) => t,
+        None => (i64::try_from(header.mtime()?).unwrap_or(i64::MAX), 0),
+    };
+    Ok(Member {
+        name: Vec::new(),
+        kind,
+        link: Vec::new(),
+        size: 0,
+        mode: header.mode()?,
+        uid: pax.uid.or(globals.uid).map_or_else(|| header.uid(), Ok)?,
+        gid: pax.gid.or(globals.gid).map_or_else(|| header.gid(), Ok)?,
+        mtime,
+        mtime_nsec,
+        device,
+        offset: at,
+    })
 }
 
 fn is_extension(kind: EntryType) -> bool {

@@ -1,7 +1,8 @@
 //! Member names → paths inside the restore directory, and which members to restore.
 //!
-//! A name becomes a list of components: empty and `.` components dropped, a leading `/` removed
-//! (with a warning, as GNU tar does), any `..` component refused, `--strip-components` applied.
+//! A name becomes a list of components: a leading `/` removed (with a warning, as GNU tar
+//! does), `--strip-components` applied (counted as GNU tar counts, `.` included), then empty
+//! and `.` components dropped and any `..` component refused.
 //! The components never contain `/` or NUL and are never `.` or `..`, so joined under the
 //! restore directory they stay inside it (symlinks aside: the file system layer never follows
 //! them). Pure: no file system access.
@@ -42,10 +43,19 @@ impl Namer {
         if name.starts_with(b"/") && self.warned.insert("/") {
             log::warn!("removing leading '/' from member names");
         }
+        // GNU tar strips whole components first, `.` counted (so `./top/a` loses `.`), and
+        // only then looks at what is left.
+        let raw: Vec<&[u8]> = name
+            .split(|&b| b == b'/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        if self.strip > 0 && raw.len() <= self.strip {
+            return Placed::StrippedAway;
+        }
         let mut parts = Vec::new();
-        for part in name.split(|&b| b == b'/') {
-            match part {
-                b"" | b"." => {}
+        for part in &raw[self.strip.min(raw.len())..] {
+            match *part {
+                b"." => {}
                 b".." => {
                     return Placed::Refused(
                         "its name has a '..' component, which could reach outside the directory"
@@ -55,13 +65,7 @@ impl Namer {
                 _ => parts.push(part.to_vec()),
             }
         }
-        if self.strip == 0 {
-            return Placed::Inside(parts);
-        }
-        if parts.len() <= self.strip {
-            return Placed::StrippedAway;
-        }
-        Placed::Inside(parts.split_off(self.strip))
+        Placed::Inside(parts)
     }
 }
 
@@ -154,9 +158,19 @@ mod tests {
     fn strip_components_drops_leading_parts() {
         let mut n = Namer::new(1);
         assert_eq!(n.place(b"top/a/b"), inside(&["a", "b"]));
-        assert_eq!(n.place(b"./top/a"), inside(&["a"]));
+        assert_eq!(
+            n.place(b"./top/a"),
+            inside(&["top", "a"]),
+            "GNU tar counts '.'"
+        );
         assert_eq!(n.place(b"top/"), Placed::StrippedAway);
+        assert_eq!(n.place(b"./"), Placed::StrippedAway);
         assert!(matches!(n.place(b"top/../x"), Placed::Refused(_)));
+        assert_eq!(
+            n.place(b"../x/y"),
+            inside(&["x", "y"]),
+            "the '..' was stripped"
+        );
     }
 
     #[test]

@@ -285,3 +285,46 @@ fn list_reads_everything_and_writes_nothing() {
     assert_eq!(s.input_bytes, zst.len() as u64);
     assert_eq!(s.format, Some(Format::TarZstd));
 }
+
+/// A PAX record, its length counting its own digits.
+fn pax_record(key: &str, value: &str) -> String {
+    let rest = key.len() + value.len() + 3;
+    let mut len = rest + 1;
+    while len != rest + len.to_string().len() {
+        len = rest + len.to_string().len();
+    }
+    format!("{len} {key}={value}\n")
+}
+
+#[test]
+fn pax_records_override_the_header_name_size_and_time() {
+    let long = format!("{}/{}", "d".repeat(150), "é".repeat(100));
+    let records = [
+        pax_record("path", &long),
+        pax_record("size", "5"),
+        pax_record("mtime", "-86400.5"),
+        pax_record("SCHILY.xattr.user.x", "ignored"),
+    ]
+    .concat();
+    let mut x = tar::Header::new_ustar();
+    x.set_path("PaxHeaders/f").expect("path");
+    x.set_entry_type(EntryType::XHeader);
+    x.set_size(records.len() as u64);
+    x.set_cksum();
+    let mut ar = x.as_bytes().to_vec();
+    ar.extend_from_slice(records.as_bytes());
+    ar.resize(ar.len().div_ceil(512) * 512, 0);
+    // The ustar header says "short", size 0: the PAX records win.
+    let mut f = member("short", EntryType::Regular, b"", None, 0o644);
+    f.extend_from_slice(&[b'x'; 5]);
+    f.resize(f.len().div_ceil(512) * 512, 0);
+    ar.extend_from_slice(&archive(&[f]));
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = extract(&ar[..], &opts(dir.path())).expect("restores");
+    assert_eq!(s.entries, 1, "{s:?}");
+    let restored = dir.path().join(&long);
+    assert_eq!(fs::read(&restored).expect("long name"), b"xxxxx");
+    let m = fs::metadata(&restored).expect("stat");
+    assert_eq!((m.mtime(), m.mtime_nsec()), (-86_401, 500_000_000));
+    assert!(!dir.path().join("short").exists());
+}
