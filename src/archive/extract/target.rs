@@ -71,20 +71,19 @@ pub(super) struct Target {
     temp_seq: u64,
 }
 
-/// An entry under its temporary name; removed on drop unless put in place.
+/// An entry under its temporary name, which goes when this is dropped: after `linkat` gave
+/// the entry its name, after a failure, and after `renameat` too (which leaves the temporary
+/// name in place when both names were already links to the same file).
 pub(super) struct Temp {
     dir: Rc<OwnedFd>,
     name: Vec<u8>,
     leaf: Vec<u8>,
     replace: bool,
-    placed: bool,
 }
 
 impl Drop for Temp {
     fn drop(&mut self) {
-        if !self.placed {
-            let _ = rfs::unlinkat(&*self.dir, self.name.as_slice(), AtFlags::empty());
-        }
+        let _ = rfs::unlinkat(&*self.dir, self.name.as_slice(), AtFlags::empty());
     }
 }
 
@@ -391,7 +390,6 @@ impl Target {
             name: name.into_bytes(),
             leaf: leaf.clone(),
             replace,
-            placed: false,
         }))
     }
 
@@ -419,12 +417,11 @@ impl Target {
 
     /// Puts a finished entry under its name: `linkat` never replaces anything (a name that
     /// appeared meanwhile is reported as existing); `renameat` replaces atomically.
-    fn place(&mut self, mut temp: Temp, path: &[Vec<u8>]) -> Result<Done<()>> {
+    fn place(&mut self, temp: Temp, path: &[Vec<u8>]) -> Result<Done<()>> {
         let (dir, name, leaf) = (&*temp.dir, temp.name.as_slice(), temp.leaf.as_slice());
         let result = if temp.replace {
             rfs::renameat(dir, name, dir, leaf)
         } else {
-            // The temporary name goes when `temp` is dropped, placed or not.
             match rfs::linkat(dir, name, dir, leaf, AtFlags::empty()) {
                 Ok(()) => return Ok(Done::Ok(())),
                 Err(Errno::EXIST) => return Ok(Done::Exists),
@@ -436,10 +433,7 @@ impl Target {
             }
         };
         match result {
-            Ok(()) => {
-                temp.placed = true;
-                Ok(Done::Ok(()))
-            }
+            Ok(()) => Ok(Done::Ok(())),
             Err(e) => Err(fail("putting in place", path, e)),
         }
     }

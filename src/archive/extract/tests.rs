@@ -328,3 +328,31 @@ fn pax_records_override_the_header_name_size_and_time() {
     assert_eq!((m.mtime(), m.mtime_nsec()), (-86_401, 500_000_000));
     assert!(!dir.path().join("short").exists());
 }
+
+#[test]
+fn restoring_twice_with_overwrite_leaves_no_temporary_names() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ar = archive(&[
+        file("d/a", b"alpha"),
+        member("d/h", EntryType::Link, b"", Some("d/a"), 0o644),
+        member("d/l", EntryType::Symlink, b"", Some("a"), 0o777),
+        member("d/p", EntryType::Fifo, b"", None, 0o600),
+    ]);
+    let over = ExtractOptions {
+        overwrite: true,
+        ..opts(dir.path())
+    };
+    let link_only = archive(&[member("d/h", EntryType::Link, b"", Some("d/a"), 0o644)]);
+    for ar in [&ar, &ar, &link_only] {
+        let s = extract(&ar[..], &over).expect("restores");
+        assert!(s.complete(), "{s:?}");
+        assert_eq!(names(dir.path()), ["d", "d/a", "d/h", "d/l", "d/p"]);
+    }
+    // `d/h` and `d/a` are now links to one file: renaming the new link onto `d/h` is a no-op
+    // that keeps the temporary name, which must still go.
+    let a = fs::metadata(dir.path().join("d/a")).expect("a");
+    assert_eq!(
+        a.ino(),
+        fs::metadata(dir.path().join("d/h")).expect("h").ino()
+    );
+}
