@@ -19,8 +19,9 @@
 //! `renameat` with `--overwrite`), so no name ever holds a partial file, and replacing a name
 //! never writes through what was there. Directories' modes and times are set at the end,
 //! deepest first, after their contents (and after a read-only directory's contents were
-//! written).
+//! written); a directory that existed before keeps its own unless `--overwrite`.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
@@ -68,6 +69,10 @@ pub(super) struct Target {
     cache: Option<(Vec<Vec<u8>>, Rc<OwnedFd>)>,
     /// Directory entries whose mode and times are set at the end.
     dirs: Vec<(Vec<Vec<u8>>, Meta)>,
+    /// Directories this restore created before their entry came (parents made on the way,
+    /// the restore directory itself): their entry still sets their mode and times, while a
+    /// directory that was there before keeps its own unless `--overwrite`.
+    made: HashSet<Vec<Vec<u8>>>,
     temp_seq: u64,
 }
 
@@ -105,6 +110,10 @@ enum Room {
 impl Target {
     /// Opens (creating it if needed) the restore directory.
     pub(super) fn open(dir: &Path, overwrite: bool) -> Result<Self> {
+        let mut made = HashSet::new();
+        if std::fs::symlink_metadata(dir).is_err() {
+            made.insert(Vec::new());
+        }
         std::fs::create_dir_all(dir).map_err(|source| FsError {
             doing: format!("creating the directory {}", dir.display()),
             source,
@@ -119,6 +128,7 @@ impl Target {
             overwrite,
             cache: None,
             dirs: Vec::new(),
+            made,
             temp_seq: 0,
         })
     }
@@ -126,7 +136,9 @@ impl Target {
     /// A directory entry; its mode and times are set by [`Self::finish`].
     pub(super) fn directory(&mut self, path: &[Vec<u8>], meta: Meta) -> Result<Done<()>> {
         let Some((leaf, parents)) = path.split_last() else {
-            self.dirs.push((Vec::new(), meta));
+            if self.overwrite || self.made.contains(path) {
+                self.dirs.push((Vec::new(), meta));
+            }
             return Ok(Done::Ok(()));
         };
         let dir = match self.walk(parents, true)? {
@@ -134,6 +146,9 @@ impl Target {
             other => return Ok(other.carry()),
         };
         match self.room(&dir, path, true)? {
+            Room::Merge if !(self.overwrite || self.made.contains(path)) => {
+                return Ok(Done::Ok(()))
+            }
             Room::Merge => {}
             Room::Free => match rfs::mkdirat(&*dir, leaf.as_slice(), Mode::from_raw_mode(0o700)) {
                 Ok(()) | Err(Errno::EXIST) => {}
@@ -312,7 +327,11 @@ impl Target {
             let mut opened = open_dir(&cur, part);
             if matches!(opened, Err(Errno::NOENT)) && create {
                 match rfs::mkdirat(&*cur, part.as_slice(), Mode::from_raw_mode(0o777)) {
-                    Ok(()) | Err(Errno::EXIST) => opened = open_dir(&cur, part),
+                    Ok(()) => {
+                        self.made.insert(here.to_vec());
+                        opened = open_dir(&cur, part);
+                    }
+                    Err(Errno::EXIST) => opened = open_dir(&cur, part),
                     Err(e) => return Err(fail("creating the directory", here, e)),
                 }
             }

@@ -356,3 +356,27 @@ fn restoring_twice_with_overwrite_leaves_no_temporary_names() {
         fs::metadata(dir.path().join("d/h")).expect("h").ino()
     );
 }
+
+#[test]
+fn an_existing_directory_keeps_its_mode_and_time_unless_overwrite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().join("d");
+    fs::create_dir(&d).expect("mkdir");
+    fs::set_permissions(&d, fs::Permissions::from_mode(0o700)).expect("chmod");
+    let ar = archive(&[
+        member("d/", EntryType::Directory, b"", None, 0o755),
+        file("d/f", b"f"),
+    ]);
+    let s = extract(&ar[..], &opts(dir.path())).expect("restores");
+    assert!(s.complete(), "{s:?}");
+    assert_eq!(fs::metadata(&d).expect("d").mode() & 0o7777, 0o700);
+
+    fs::remove_file(d.join("f")).expect("rm");
+    let over = ExtractOptions {
+        overwrite: true,
+        ..opts(dir.path())
+    };
+    extract(&ar[..], &over).expect("restores");
+    let m = fs::metadata(&d).expect("d");
+    assert_eq!((m.mode() & 0o7777, m.mtime()), (0o755, 1_600_000_000));
+}
