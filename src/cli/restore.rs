@@ -8,7 +8,6 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -18,12 +17,14 @@ use super::output::human;
 use super::usage;
 use crate::archive::{self, ExtractError, ExtractOptions, ExtractSummary, Member, Problem};
 use crate::error::Error;
+use crate::upload::Control;
 
 pub(super) fn run(args: &RestoreArgs) -> Result<u8, Error> {
     let (source, opts) = parse(args)?;
-    let interrupted = install_interrupt_handler();
+    let control = Arc::new(Control::new(None));
+    install_interrupt_handler(&control);
     let opts = ExtractOptions {
-        interrupted: Some(Arc::clone(&interrupted)),
+        control: Some(control),
         ..opts
     };
     let reader = open_source(source)?;
@@ -69,7 +70,7 @@ fn parse(args: &RestoreArgs) -> Result<(&str, ExtractOptions), Error> {
         same_owner: args.same_owner,
         preserve_permissions: args.preserve_permissions,
         record_written: args.json,
-        interrupted: None,
+        control: None,
     };
     Ok((source, opts))
 }
@@ -101,17 +102,16 @@ fn open_source(source: &str) -> Result<Box<dyn Read + Send>, Error> {
 }
 
 /// SIGINT/SIGTERM: stop at the next read, remove the file being written, exit 130.
-fn install_interrupt_handler() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let set = Arc::clone(&flag);
+fn install_interrupt_handler(control: &Arc<Control>) {
+    let control = Arc::clone(control);
     let _ = ctrlc::set_handler(move || {
-        if set.swap(true, Ordering::SeqCst) {
+        if control.is_interrupted() {
             // A second signal: the user insists (a read may be blocked on a silent source).
             std::process::exit(130);
         }
         eprintln!("interrupted: stopping (press Ctrl-C again to quit at once)");
+        control.interrupt();
     });
-    flag
 }
 
 /// What goes to standard output: member lines (`--list`, `-v`), then a summary line or the

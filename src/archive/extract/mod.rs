@@ -26,8 +26,9 @@ mod target;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+use crate::upload::Control;
 
 pub use input::Format;
 pub use members::{Kind, Member};
@@ -60,8 +61,9 @@ pub struct ExtractOptions {
     pub preserve_permissions: bool,
     /// Keep the names of the entries written in the summary.
     pub record_written: bool,
-    /// Set from elsewhere (a signal handler) to stop between reads.
-    pub interrupted: Option<Arc<AtomicBool>>,
+    /// The run's control, whose interrupt flag (set by the SIGINT/SIGTERM handler) stops the
+    /// restore between reads: the same one a download feeding the input watches.
+    pub control: Option<Arc<Control>>,
 }
 
 /// What a restore (or listing) did.
@@ -256,7 +258,7 @@ struct Run<'a> {
     members: Members<Box<dyn Read + 'a>>,
     meter: std::rc::Rc<Meter>,
     selection: Selection,
-    interrupted: Option<Arc<AtomicBool>>,
+    control: Option<Arc<Control>>,
     summary: ExtractSummary,
 }
 
@@ -279,7 +281,7 @@ impl<'a> Run<'a> {
             members: Members::new(stream),
             meter,
             selection: Selection::new(&opts.paths, &opts.excludes),
-            interrupted: opts.interrupted.clone(),
+            control: opts.control.clone(),
             summary: ExtractSummary {
                 format: Some(format),
                 ..ExtractSummary::default()
@@ -307,8 +309,8 @@ impl<'a> Run<'a> {
     }
 
     fn check_interrupt(&self) -> Result<(), Problem> {
-        match &self.interrupted {
-            Some(flag) if flag.load(Ordering::SeqCst) => Err(Problem::Interrupted),
+        match &self.control {
+            Some(control) if control.is_interrupted() => Err(Problem::Interrupted),
             _ => Ok(()),
         }
     }

@@ -73,6 +73,8 @@ pub(super) struct Target {
     /// the restore directory itself): their entry still sets their mode and times, while a
     /// directory that was there before keeps its own unless `--overwrite`.
     made: HashSet<Vec<Vec<u8>>>,
+    /// Temporary names: `.s3up-restore.PID.SEQ`.
+    pid: u32,
     temp_seq: u64,
 }
 
@@ -129,6 +131,7 @@ impl Target {
             cache: None,
             dirs: Vec::new(),
             made,
+            pid: std::process::id(),
             temp_seq: 0,
         })
     }
@@ -403,7 +406,7 @@ impl Target {
             Room::Refused(why) => return Ok(Done::Refused(why)),
         };
         self.temp_seq += 1;
-        let name = format!(".s3up-restore.{}.{}", std::process::id(), self.temp_seq);
+        let name = format!(".s3up-restore.{}.{}", self.pid, self.temp_seq);
         Ok(Done::Ok(Temp {
             dir,
             name: name.into_bytes(),
