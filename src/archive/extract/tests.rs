@@ -380,3 +380,69 @@ fn an_existing_directory_keeps_its_mode_and_time_unless_overwrite() {
     let m = fs::metadata(&d).expect("d");
     assert_eq!((m.mode() & 0o7777, m.mtime()), (0o755, 1_600_000_000));
 }
+
+#[test]
+fn damaged_archives_give_errors_never_panics_nor_writes_outside() {
+    let long = format!("{}/{}", "n".repeat(120), "m".repeat(120));
+    let base = archive(&[
+        member("d/", EntryType::Directory, b"", None, 0o755),
+        file("d/a", b"alpha"),
+        file(&long, &noise(700)),
+        member("d/l", EntryType::Symlink, b"", Some("a"), 0o777),
+        member("d/h", EntryType::Link, b"", Some("d/a"), 0o644),
+        member("d/p", EntryType::Fifo, b"", None, 0o600),
+    ]);
+    let zst = zstd_with_checksum(&base);
+    let sandbox = tempfile::tempdir().expect("tmp");
+    let dir = sandbox.path().join("dir");
+    let mut x = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |bound: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        usize::try_from(x % bound as u64).expect("small")
+    };
+    for round in 0..400 {
+        let mut bytes = if round % 4 == 0 {
+            zst.clone()
+        } else {
+            base.clone()
+        };
+        for _ in 0..=next(4) {
+            let at = next(bytes.len());
+            bytes[at] = u8::try_from(next(256)).expect("byte");
+        }
+        if next(3) == 0 {
+            bytes.truncate(next(bytes.len()));
+        }
+        let _ = list(&bytes[..], &ExtractOptions::default(), &mut |m| {
+            let _ = m.long_listing();
+        });
+        let _ = extract(&bytes[..], &opts(&dir));
+        let around: Vec<_> = fs::read_dir(sandbox.path())
+            .expect("sandbox")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(
+            around.len() <= 1,
+            "round {round}: written outside: {around:?}"
+        );
+        if dir.exists() {
+            // Restored directories may be read-only; make them writable to clean up.
+            for p in walk_dirs(&dir) {
+                let _ = fs::set_permissions(&p, fs::Permissions::from_mode(0o755));
+            }
+            fs::remove_dir_all(&dir).expect("clean up");
+        }
+    }
+}
+
+fn walk_dirs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(walk_dirs(&e.path()));
+        }
+    }
+    out
+}
