@@ -185,8 +185,8 @@ fn raw(name: &str, kind: EntryType, link: &str, data: &[u8], mode: u32) -> Vec<u
     h.set_mode(mode);
     h.set_size(data.len() as u64);
     h.set_mtime(1_600_000_000);
-    h.set_uid(0);
-    h.set_gid(0);
+    h.set_uid(1234);
+    h.set_gid(5678);
     if matches!(kind, EntryType::Char | EntryType::Block) {
         h.set_device_major(1).expect("major");
         h.set_device_minor(3).expect("minor");
@@ -437,6 +437,41 @@ fn device_nodes_and_setuid_bits_are_not_restored_unless_asked() {
     let mode = |p: &str| fs::metadata(again.dir().join(p)).expect(p).mode();
     assert_eq!(mode("suid") & 0o7777, 0o4755);
     assert_eq!(mode("sgid-dir") & 0o7777, 0o2775);
+}
+
+#[test]
+fn numeric_owners_only_as_root_with_same_owner() {
+    let archive = hostile_archive(&[
+        raw("owned/", EntryType::Directory, "", b"", 0o755),
+        raw("owned/f", EntryType::Regular, "", b"f", 0o644),
+        raw("owned/l", EntryType::Symlink, "f", b"", 0o777),
+    ]);
+    let root = fs::metadata("/proc/self").expect("stat").uid() == 0;
+    let sb = Sandbox::new();
+    let out = sb.restore(&archive, &["--same-owner"]);
+    if !root {
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            stderr(&out).contains("--same-owner: only root"),
+            "{}",
+            text(&out)
+        );
+        return;
+    }
+    assert!(out.status.success(), "{}", text(&out));
+    for p in ["owned", "owned/f", "owned/l"] {
+        let m = fs::symlink_metadata(sb.dir().join(p)).expect(p);
+        assert_eq!((m.uid(), m.gid()), (1234, 5678), "{p}");
+    }
+    let plain = Sandbox::new();
+    let out = plain.restore(&archive, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let m = fs::metadata(plain.dir().join("owned/f")).expect("f");
+    assert_eq!(
+        (m.uid(), m.gid()),
+        (0, 0),
+        "without --same-owner, root keeps the files"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

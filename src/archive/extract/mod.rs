@@ -355,7 +355,7 @@ impl<'a> Run<'a> {
                     .map_or_else(String::new, |f| f.to_string());
                 if e.kind() == io::ErrorKind::UnexpectedEof {
                     Problem::Truncated {
-                        detail: format!("the {format} data ends in the middle of a frame ({e})"),
+                        detail: format!("the {format} input ends inside compressed data ({e})"),
                         input_offset,
                         tar_offset,
                     }

@@ -234,14 +234,17 @@ impl Target {
             other => return Ok(other.carry()),
         };
         let dev = rfs::makedev(device.0, device.1);
-        rfs::mknodat(
-            &*temp.dir,
-            temp.name.as_slice(),
-            kind,
-            Mode::from_raw_mode(0o600),
-            dev,
-        )
-        .map_err(|e| fail("creating the node", path, e))?;
+        let mode = Mode::from_raw_mode(0o600);
+        match rfs::mknodat(&*temp.dir, temp.name.as_slice(), kind, mode, dev) {
+            Ok(()) => {}
+            // A container without CAP_MKNOD, a nodev mount: this node, not the restore, fails.
+            Err(Errno::PERM | Errno::ACCESS) => {
+                return Ok(Done::Refused(
+                    "the system does not allow creating this node here".into(),
+                ))
+            }
+            Err(e) => return Err(fail("creating the node", path, e)),
+        }
         self.node_meta(&temp, path, meta, true)?;
         self.place(temp, path)
     }
