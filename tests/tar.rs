@@ -16,7 +16,7 @@ const KIB: usize = 1024;
 const MIB: usize = 1024 * 1024;
 
 /// S3's limits shrunk 80-fold in part size and 100-fold in part count, on both sides.
-fn small_limits_server() -> Server {
+pub(crate) fn small_limits_server() -> Server {
     util::server_with(|c| {
         c.min_part_size = 64 * KIB as u64;
         c.max_parts = 100;
@@ -25,7 +25,7 @@ fn small_limits_server() -> Server {
 }
 
 /// `s3up ARGS` with the client told the shrunken limits, `input` on standard input.
-fn run(server: &Server, args: &[&str], input: Option<Vec<u8>>) -> Output {
+pub(crate) fn run(server: &Server, args: &[&str], input: Option<Vec<u8>>) -> Output {
     let mut cmd = util::s3up_cmd(server, args);
     cmd.env("S3UP_MIN_PART_SIZE", "64KiB")
         .env("S3UP_MAX_PARTS", "100")
@@ -44,9 +44,10 @@ fn run(server: &Server, args: &[&str], input: Option<Vec<u8>>) -> Output {
     out
 }
 
-const SMALL_PARTS: [&str; 4] = ["--part-size", "64KiB", "--multipart-threshold", "64KiB"];
+pub(crate) const SMALL_PARTS: [&str; 4] =
+    ["--part-size", "64KiB", "--multipart-threshold", "64KiB"];
 
-fn sh(script: &str) -> Output {
+pub(crate) fn sh(script: &str) -> Output {
     let out = Command::new("bash")
         .args(["-o", "pipefail", "-c", script])
         .output()
@@ -62,7 +63,7 @@ fn sh(script: &str) -> Output {
 /// A tree with what archives get wrong: a path over 300 bytes, unicode names, symlinks (one
 /// dangling), an empty directory, an empty file, a file of several parts, executable bits,
 /// a hard link, and old mtimes everywhere.
-fn awkward_tree(root: &Path) -> String {
+pub(crate) fn awkward_tree(root: &Path) -> String {
     let long = format!(
         "{}/{}/{}.txt",
         "p".repeat(100),
@@ -101,7 +102,7 @@ fn awkward_tree(root: &Path) -> String {
     format!("tree/{long}")
 }
 
-fn walk(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(root: &Path) -> Vec<PathBuf> {
     let mut out = vec![root.to_path_buf()];
     if fs::symlink_metadata(root).expect("lstat").is_dir() {
         let mut children: Vec<PathBuf> = fs::read_dir(root)
@@ -118,7 +119,7 @@ fn walk(root: &Path) -> Vec<PathBuf> {
 
 /// Per path below `root`: kind and permission bits, mtime (not for symlinks, whose times tar
 /// does not restore), symlink target.
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<PathBuf, String> {
     walk(root)
         .into_iter()
         .skip(1)

@@ -13,6 +13,7 @@ mod from_cmd;
 mod interrupt;
 mod ls_rm;
 mod presign;
+mod restore;
 mod server;
 mod sync;
 mod tar;

@@ -45,17 +45,22 @@ pub fn s3up_cmd(server: &Server, args: &[&str]) -> Command {
 
 /// Runs with `input` on standard input.
 pub fn s3up_stdin(server: &Server, args: &[&str], input: &[u8]) -> Output {
+    output_with_stdin(s3up_cmd(server, args), input.to_vec())
+}
+
+/// Runs `cmd` with `input` on its standard input, written from a thread so that a full pipe
+/// cannot block the test while the command writes its output.
+pub fn output_with_stdin(mut cmd: Command, input: Vec<u8>) -> Output {
     use std::io::Write;
-    let mut child = s3up_cmd(server, args)
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn s3up");
     let mut stdin = child.stdin.take().expect("stdin");
-    let data = input.to_vec();
     let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
+        let _ = stdin.write_all(&input);
     });
     let out = child.wait_with_output().expect("wait s3up");
     writer.join().expect("writer thread");

@@ -10,6 +10,7 @@
 //! What it never does: know about S3, HTTP or part sizes; follow symlinks; change the files it
 //! reads.
 
+mod extract;
 mod header;
 mod pipe;
 mod walk;
@@ -18,6 +19,11 @@ use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+
+pub use extract::{
+    extract, extract_with, list, ExtractError, ExtractOptions, ExtractSummary, Format, Kind,
+    Member, Problem,
+};
 
 /// Bytes each zstd worker compresses at a time (`--threads` > 1).
 const MT_JOB_SIZE: u32 = 2 << 20;
@@ -120,6 +126,22 @@ pub fn check_paths(spec: &Spec) -> Result<(), ArchiveError> {
         }
     }
     Ok(())
+}
+
+/// `--exclude` (archiving and restoring): like GNU tar, a pattern matches the whole member
+/// name or any part of it that starts after a `/`; `*` also matches `/`.
+pub(crate) fn excluded(excludes: &[String], name: &[u8]) -> bool {
+    if excludes.is_empty() || name.is_empty() {
+        return false;
+    }
+    let name = String::from_utf8_lossy(name);
+    let tails: Vec<&str> = std::iter::once(&name[..])
+        .chain(name.match_indices('/').map(|(i, _)| &name[i + 1..]))
+        .collect();
+    excludes.iter().any(|p| {
+        let p = p.trim_end_matches('/');
+        tails.iter().any(|t| crate::sources::glob_match(p, t))
+    })
 }
 
 /// The archive as a byte stream; dropping it stops the producer.

@@ -132,20 +132,8 @@ impl Walker<'_> {
         kept.join(&b'/')
     }
 
-    /// `--exclude`: like GNU tar, a pattern matches the whole name or any part of it that
-    /// starts after a `/`.
     fn excluded(&self, name: &[u8]) -> bool {
-        if self.spec.excludes.is_empty() || name.is_empty() {
-            return false;
-        }
-        let name = String::from_utf8_lossy(name);
-        let tails: Vec<&str> = std::iter::once(&name[..])
-            .chain(name.match_indices('/').map(|(i, _)| &name[i + 1..]))
-            .collect();
-        self.spec.excludes.iter().any(|p| {
-            let p = p.trim_end_matches('/');
-            tails.iter().any(|t| crate::sources::glob_match(p, t))
-        })
+        super::excluded(&self.spec.excludes, name)
     }
 
     fn member(

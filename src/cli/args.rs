@@ -189,6 +189,7 @@ pub(super) struct TopLevel {
 pub(super) enum Command {
     Cp(CpArgs),
     Tar(TarArgs),
+    Restore(RestoreArgs),
     Presign(PresignArgs),
     Mpu(MpuArgs),
     Doctor(DoctorArgs),
@@ -253,6 +254,58 @@ command! {
         /// warn about unreadable files and go on, instead of failing (like GNU tar)
         #[argh(switch)]
         pub(crate) ignore_failed_read: bool,
+    }
+}
+
+// Not (yet) through `command!`: the S3 options come with restoring from S3.
+/// restore a tar archive (.tar, .tar.zst, .tar.gz: told by its bytes) from a FILE or standard input (-) into a directory
+#[derive(FromArgs, Debug)]
+#[argh(subcommand, name = "restore")]
+pub(super) struct RestoreArgs {
+    /// the archive (FILE or -), then the members to restore (default: all)
+    #[argh(positional)]
+    pub(crate) paths: Vec<String>,
+    /// the directory to restore into (default: the current one; created if missing)
+    #[argh(option, short = 'C')]
+    pub(crate) directory: Option<String>,
+    /// list the members instead of restoring them (like tar -t)
+    #[argh(switch)]
+    pub(crate) list: bool,
+    /// with --list: mode, owner, size and time of each member (like tar -tv); else print each member restored
+    #[argh(switch, short = 'v')]
+    pub(crate) verbose: bool,
+    /// leave out members matching this glob, and what is under them (repeatable)
+    #[argh(option)]
+    pub(crate) exclude: Vec<String>,
+    /// remove N leading components from member names (and hard-link targets)
+    #[argh(option)]
+    pub(crate) strip_components: Option<usize>,
+    /// replace existing files (atomically) instead of refusing them
+    #[argh(switch)]
+    pub(crate) overwrite: bool,
+    /// restore numeric owners and groups, and device nodes (as root only)
+    #[argh(switch)]
+    pub(crate) same_owner: bool,
+    /// restore setuid, setgid and sticky bits, and ignore the umask
+    #[argh(switch)]
+    pub(crate) preserve_permissions: bool,
+    /// print a JSON summary (entries, bytes, what was refused, existed, was not found or was written); with --list, one JSON object per member first
+    #[argh(switch)]
+    pub(crate) json: bool,
+    /// log debugging detail
+    #[argh(switch)]
+    pub(crate) debug: bool,
+    /// print nothing but errors
+    #[argh(switch)]
+    pub(crate) quiet: bool,
+}
+
+impl RestoreArgs {
+    pub(crate) fn logging(&self) -> Logging {
+        Logging {
+            debug: self.debug,
+            quiet: self.quiet,
+        }
     }
 }
 

@@ -77,6 +77,7 @@ fn positionals_mut(command: &mut Command) -> Option<&mut Vec<String>> {
     match command {
         Command::Cp(a) => Some(&mut a.paths),
         Command::Tar(a) => Some(&mut a.paths),
+        Command::Restore(a) => Some(&mut a.paths),
         _ => None,
     }
 }
@@ -85,6 +86,7 @@ fn positional_count(command: &Command) -> Option<usize> {
     match command {
         Command::Cp(a) => Some(a.paths.len()),
         Command::Tar(a) => Some(a.paths.len()),
+        Command::Restore(a) => Some(a.paths.len()),
         _ => None,
     }
 }
@@ -157,6 +159,22 @@ mod tests {
         assert_eq!(paths, ["s3://b/k", "-"]);
         let (paths, _) = parse_cp(&["cp", "--content-type", "text/plain", "-", "s3://b/k"]);
         assert_eq!(paths, ["-", "s3://b/k"]);
+    }
+
+    #[test]
+    fn restore_takes_a_dash_for_standard_input() {
+        let args: Vec<String> = ["restore", "-C", "out", "-", "etc/nginx", "--list"]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+        let line = parse("s3up", &args).expect("parses");
+        match line.top.command {
+            Some(Command::Restore(r)) => {
+                assert_eq!(r.paths, ["-", "etc/nginx"]);
+                assert_eq!(r.directory.as_deref(), Some("out"));
+            }
+            other => panic!("not restore: {other:?}"),
+        }
     }
 
     #[test]

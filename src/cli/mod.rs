@@ -12,6 +12,7 @@ mod ls;
 mod mpu;
 mod output;
 mod presign;
+mod restore;
 mod rm;
 #[cfg(feature = "server")]
 mod serve;
@@ -62,6 +63,10 @@ pub fn run() -> ExitCode {
         args::Command::Tar(a) => {
             init_logging(a.logging());
             tar::run(&a)
+        }
+        args::Command::Restore(a) => {
+            init_logging(a.logging());
+            restore::run(&a)
         }
         args::Command::Mpu(a) => {
             match &a.command {
