@@ -14,6 +14,7 @@ mod interrupt;
 mod ls_rm;
 mod presign;
 mod restore;
+mod restore_s3;
 mod server;
 mod sync;
 mod tar;

@@ -257,54 +257,67 @@ command! {
     }
 }
 
-// Not (yet) through `command!`: the S3 options come with restoring from S3.
-/// restore a tar archive (.tar, .tar.zst, .tar.gz: told by its bytes) from a FILE or standard input (-) into a directory
-#[derive(FromArgs, Debug)]
-#[argh(subcommand, name = "restore")]
-pub(super) struct RestoreArgs {
-    /// the archive (FILE or -), then the members to restore (default: all)
-    #[argh(positional)]
-    pub(crate) paths: Vec<String>,
-    /// the directory to restore into (default: the current one; created if missing)
-    #[argh(option, short = 'C')]
-    pub(crate) directory: Option<String>,
-    /// list the members instead of restoring them (like tar -t)
-    #[argh(switch)]
-    pub(crate) list: bool,
-    /// with --list: mode, owner, size and time of each member (like tar -tv); else print each member restored
-    #[argh(switch, short = 'v')]
-    pub(crate) verbose: bool,
-    /// leave out members matching this glob, and what is under them (repeatable)
-    #[argh(option)]
-    pub(crate) exclude: Vec<String>,
-    /// remove N leading components from member names (and hard-link targets)
-    #[argh(option)]
-    pub(crate) strip_components: Option<usize>,
-    /// replace existing files (atomically) instead of refusing them
-    #[argh(switch)]
-    pub(crate) overwrite: bool,
-    /// restore numeric owners and groups, and device nodes (as root only)
-    #[argh(switch)]
-    pub(crate) same_owner: bool,
-    /// restore setuid, setgid and sticky bits, and ignore the umask
-    #[argh(switch)]
-    pub(crate) preserve_permissions: bool,
-    /// print a JSON summary (entries, bytes, what was refused, existed, was not found or was written); with --list, one JSON object per member first
-    #[argh(switch)]
-    pub(crate) json: bool,
-    /// log debugging detail
-    #[argh(switch)]
-    pub(crate) debug: bool,
-    /// print nothing but errors
-    #[argh(switch)]
-    pub(crate) quiet: bool,
+command! {
+    /// restore a tar archive (.tar, .tar.zst, .tar.gz: told by its bytes) from S3, a FILE or standard input (-) into a directory
+    #[argh(subcommand, name = "restore")]
+    pub(crate) struct RestoreArgs {
+        /// the archive (s3://bucket/key, FILE or -), then the members to restore (default: all)
+        #[argh(positional)]
+        pub(crate) paths: Vec<String>,
+        /// the directory to restore into (default: the current one; created if missing)
+        #[argh(option, short = 'C')]
+        pub(crate) directory: Option<String>,
+        /// list the members instead of restoring them (like tar -t)
+        #[argh(switch)]
+        pub(crate) list: bool,
+        /// with --list: mode, owner, size and time of each member (like tar -tv); else print each member restored
+        #[argh(switch, short = 'v')]
+        pub(crate) verbose: bool,
+        /// leave out members matching this glob, and what is under them (repeatable)
+        #[argh(option)]
+        pub(crate) exclude: Vec<String>,
+        /// remove N leading components from member names (and hard-link targets)
+        #[argh(option)]
+        pub(crate) strip_components: Option<usize>,
+        /// replace existing files (atomically) instead of refusing them
+        #[argh(switch)]
+        pub(crate) overwrite: bool,
+        /// restore numeric owners and groups, and device nodes (as root only)
+        #[argh(switch)]
+        pub(crate) same_owner: bool,
+        /// restore setuid, setgid and sticky bits, and ignore the umask
+        #[argh(switch)]
+        pub(crate) preserve_permissions: bool,
+        /// print a JSON summary (entries, bytes, what was refused, existed, was not found or was written, and the download's verification); with --list, one JSON object per member first
+        #[argh(switch)]
+        pub(crate) json: bool,
+        /// from S3: download and verify the whole archive (into a temporary file in the target directory) before restoring anything
+        #[argh(switch)]
+        pub(crate) verify_first: bool,
+        /// from S3: bytes per ranged GET, e.g. 8MiB (default 8 MiB)
+        #[argh(option)]
+        pub(crate) part_size: Option<String>,
+        /// from S3: ranged GETs in parallel (default 4)
+        #[argh(option)]
+        pub(crate) concurrency: Option<usize>,
+        /// from S3: bandwidth budget, bytes per second, e.g. 20M
+        #[argh(option)]
+        pub(crate) limit_rate: Option<String>,
+        /// from S3: retries of each request after the first attempt (default 4)
+        #[argh(option)]
+        pub(crate) retries: Option<u32>,
+    }
 }
 
 impl RestoreArgs {
-    pub(crate) fn logging(&self) -> Logging {
-        Logging {
-            debug: self.debug,
-            quiet: self.quiet,
+    /// The download flags, as `cp` would take them.
+    pub(crate) fn transfer(&self) -> TransferFlags {
+        TransferFlags {
+            part_size: self.part_size.clone(),
+            concurrency: self.concurrency,
+            limit_rate: self.limit_rate.clone(),
+            retries: self.retries,
+            ..TransferFlags::default()
         }
     }
 }

@@ -14,34 +14,151 @@ use serde_json::{json, Value};
 
 use super::args::RestoreArgs;
 use super::output::human;
-use super::usage;
+use super::{transfer, usage};
 use crate::archive::{self, ExtractError, ExtractOptions, ExtractSummary, Member, Problem};
+use crate::config::transfer::check_download_flags;
+use crate::control::Control;
+use crate::download;
 use crate::error::Error;
-use crate::upload::Control;
+use crate::s3::addr::S3Url;
 
 pub(super) fn run(args: &RestoreArgs) -> Result<u8, Error> {
     let (source, opts) = parse(args)?;
+    if source.starts_with("s3://") {
+        return from_s3(args, source, opts);
+    }
+    if args.verify_first {
+        return Err(usage(
+            "--verify-first is for archives in S3 (a local file or standard input has no stored checksum)",
+        ));
+    }
+    check_download_flags(&args.transfer())?;
     let control = Arc::new(Control::new(None));
     install_interrupt_handler(&control);
     let opts = ExtractOptions {
         control: Some(control),
         ..opts
     };
-    let reader = open_source(source)?;
+    let reader = open_local(source)?;
     let mut out = Printer::new(args);
-    let result = if args.list {
-        archive::list(reader, &opts, &mut |m| out.listed(m))
+    let result = unpack(args, reader, &opts, &mut out);
+    out.finish(source, &opts, &result, &Value::Null);
+    Ok(exit_code(&result))
+}
+
+/// Lists or extracts, as asked.
+fn unpack(
+    args: &RestoreArgs,
+    reader: impl Read,
+    opts: &ExtractOptions,
+    out: &mut Printer,
+) -> Result<ExtractSummary, ExtractError> {
+    if args.list {
+        archive::list(reader, opts, &mut |m| out.listed(m))
     } else {
-        archive::extract_with(reader, &opts, &mut |m| out.restoring(m))
-    };
-    let code = match &result {
+        archive::extract_with(reader, opts, &mut |m| out.restoring(m))
+    }
+}
+
+fn exit_code(result: &Result<ExtractSummary, ExtractError>) -> u8 {
+    match result {
         Ok(summary) if summary.complete() => 0,
         Ok(_) => 1,
         Err(e) if matches!(e.problem, Problem::Interrupted) => 130,
         Err(_) => 1,
+    }
+}
+
+/// An archive in S3, through the download engine: streamed in order into the extractor (no
+/// temporary copy, memory bounded) and verified against the object's stored checksum once
+/// the last byte went through; with `--verify-first`, downloaded and verified whole before
+/// anything is restored.
+fn from_s3(args: &RestoreArgs, source: &str, opts: ExtractOptions) -> Result<u8, Error> {
+    let flags = args.transfer();
+    check_download_flags(&flags)?;
+    let url = S3Url::parse(source).map_err(|e| usage(e.to_string()))?;
+    if url.key.is_empty() || url.is_prefix() {
+        return Err(usage(format!(
+            "{source}: name the archive's object, not a prefix"
+        )));
+    }
+    let (session, control) = transfer::prepare(args.common(), &flags)?;
+    let download_opts = transfer::download_options(&flags, &session)?;
+    let object = download::Source::new(url.bucket.clone(), url.key.clone());
+    let opts = ExtractOptions {
+        control: Some(Arc::clone(&control)),
+        ..opts
     };
-    out.finish(source, &opts, &result);
-    Ok(code)
+    let client = &session.client;
+    let mut out = Printer::new(args);
+    let mut unpacked = None;
+    let downloaded = if args.verify_first {
+        verified_copy(client, &object, &opts, &download_opts, &control).map(
+            |(_dir, file, report)| {
+                unpacked = Some(unpack(args, file, &opts, &mut out));
+                report
+            },
+        )
+    } else {
+        download::download_stream(client, &object, &download_opts, &control, |reader| {
+            unpacked = Some(unpack(args, reader, &opts, &mut out));
+            Ok(())
+        })
+        .map(|((), report)| report)
+    };
+    let Some(result) = unpacked else {
+        // Nothing was read: the download failed before its first byte (no such object, ...).
+        return Err(downloaded
+            .err()
+            .unwrap_or_else(|| Error::Integrity("the archive was not read".into())));
+    };
+    let (verification, code) = match &downloaded {
+        Ok(report) => (
+            json!({"verified": report.verified, "checksum": report.checksum}),
+            0,
+        ),
+        Err(e) => {
+            eprintln!("error: {source}: {e}");
+            if result.as_ref().map_or(true, |s| s.entries > 0) {
+                eprintln!("the download failed its verification or did not finish: what was restored under {} must not be trusted", opts.dir.display());
+            }
+            let code = if control.is_interrupted() || matches!(e, Error::Interrupted) {
+                130
+            } else {
+                1
+            };
+            (
+                json!({"verified": Value::Null, "error": e.to_string()}),
+                code,
+            )
+        }
+    };
+    out.finish(source, &opts, &result, &verification);
+    Ok(code.max(exit_code(&result)))
+}
+
+/// `--verify-first`: the archive downloaded and verified into a temporary directory in the
+/// target directory (removed when dropped), and opened for reading.
+fn verified_copy(
+    client: &crate::client::Client,
+    object: &download::Source,
+    opts: &ExtractOptions,
+    download_opts: &download::DownloadOptions,
+    control: &Control,
+) -> Result<(tempfile::TempDir, std::fs::File, download::DownloadReport), Error> {
+    let dest_err = |source| Error::Destination {
+        path: opts.dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&opts.dir).map_err(dest_err)?;
+    let dir = tempfile::Builder::new()
+        .prefix(".s3up-restore-")
+        .tempdir_in(&opts.dir)
+        .map_err(dest_err)?;
+    let path = dir.path().join("archive");
+    let report = download::download_file(client, object, &path, download_opts, control)?;
+    let file = std::fs::File::open(&path).map_err(|source| Error::Source { path, source })?;
+    Ok((dir, file, report))
 }
 
 /// Flags → the source argument and the extraction options.
@@ -75,17 +192,10 @@ fn parse(args: &RestoreArgs) -> Result<(&str, ExtractOptions), Error> {
     Ok((source, opts))
 }
 
-/// The one place the archive's bytes come from: a file, or standard input for `-`.
+/// Where a local archive's bytes come from: a file, or standard input for `-`.
 ///
-/// `s3://` sources are read through the download engine (ordered, bounded memory, checksum
-/// verified at the end), which is not built yet: until then they are a usage error.
-fn open_source(source: &str) -> Result<Box<dyn Read + Send>, Error> {
-    if source.starts_with("s3://") {
-        return Err(usage(format!(
-            "restoring from S3 needs the download engine, which this build does not have yet: \
-             download {source} first and restore the file, or pipe it into 's3up restore - -C DIR'"
-        )));
-    }
+/// (`s3://` sources go through the download engine: see [`from_s3`].)
+fn open_local(source: &str) -> Result<Box<dyn Read + Send>, Error> {
     if source == "-" {
         return Ok(Box::new(io::stdin()));
     }
@@ -165,6 +275,7 @@ impl Printer {
         source: &str,
         opts: &ExtractOptions,
         result: &Result<ExtractSummary, ExtractError>,
+        verification: &Value,
     ) {
         let (summary, error) = match result {
             Ok(s) => (s, None),
@@ -183,7 +294,7 @@ impl Printer {
             eprintln!("error: {}", incomplete(summary));
         }
         if self.json {
-            let text = summary_json(source, opts, summary, error).to_string();
+            let text = summary_json(source, opts, summary, error, verification).to_string();
             self.line(&text);
         } else if error.is_none() && !self.quiet && !self.list {
             let text = format!(
@@ -239,6 +350,7 @@ fn summary_json(
     opts: &ExtractOptions,
     s: &ExtractSummary,
     error: Option<&ExtractError>,
+    verification: &Value,
 ) -> Value {
     let refused: Vec<Value> = s
         .refused
@@ -260,10 +372,11 @@ fn summary_json(
         "existing_total": s.existing_total,
         "not_found": s.not_found,
         "written": s.written,
-        // A local file or standard input has no checksum to verify the archive against
-        // (zstd frames carry their own, which the decoder checks).
-        "verification": Value::Null,
-        "complete": error.is_none() && s.complete(),
+        // From S3: what the download verified the archive's bytes against (`null` for a local
+        // file or standard input, which have no stored checksum; zstd frames carry their own,
+        // which the decoder checks).
+        "verification": verification,
+        "complete": error.is_none() && s.complete() && verification.get("error").is_none(),
         "error": error.map(ToString::to_string),
     })
 }
