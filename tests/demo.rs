@@ -27,4 +27,12 @@ fn demo_runs_offline_and_shows_sigv4_log_lines() {
         stdout.contains("REST.PUT.PART") && stdout.contains("REST.PUT.OBJECT"),
         "{stdout}"
     );
+    // The demo ends with the other half of the cycle: a download and a restore from S3, each
+    // compared byte for byte with its source.
+    assert!(
+        stdout.contains("$ s3up restore s3://demo/backups/files.tar.zst")
+            && stdout.contains("entries restored, identical to the source"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("REST.GET.OBJECT"), "{stdout}");
 }

@@ -1,18 +1,11 @@
-//! `s3up demo`: the whole story in one command, offline. Starts the embedded S3 server on a free
-//! loopback port, uploads a sample tree with `tar --zstd` and a larger file with `cp`
-//! (multipart), reads both back and compares bytes, and prints the server's access-log lines
-//! that show each request was signed with SigV4.
+//! `s3up demo`: the whole backup cycle in one command, offline. Starts the embedded S3 server on
+//! a free loopback port, uploads a sample tree with `tar --zstd` and a larger file with `cp`
+//! (multipart), downloads the file with `cp` and restores the tree with `restore` (both
+//! verified against the stored checksums), compares every byte with the sources, and prints
+//! the server's access-log lines that show each request was signed with SigV4.
 
-use std::io::Read;
 use std::path::Path;
 use std::process::{Command, ExitCode};
-use std::sync::Arc;
-
-use crate::client::{Client, ClientOptions};
-use crate::credentials::{Credentials, StaticCredentials};
-use crate::s3::addr::{AddressingStyle, Endpoint};
-use crate::s3::ops;
-use crate::transport::{Transport, TransportOptions};
 
 const BUCKET: &str = "demo";
 
@@ -36,92 +29,162 @@ fn demo() -> Result<(), String> {
         ..test_server::Config::default()
     })
     .map_err(|e| format!("cannot start the embedded S3 server: {e}"))?;
-    let endpoint = server.endpoint();
     println!(
-        "== s3up demo: an S3 server that verifies every SigV4 signature is running at {endpoint}"
+        "== s3up demo: an S3 server that verifies every SigV4 signature is running at {}",
+        server.endpoint()
     );
     println!(
         "   (bucket '{BUCKET}', access key {}, storage in a temporary directory)\n",
         server.access_key()
     );
-
     let tree = work.path().join("sample");
     let big = make_sample(&tree)?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find the s3up binary: {e}"))?;
     let home = work.path().join("home");
-    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    let run = |args: &[&str]| -> Result<(), String> {
+    let s3up = S3up::new(&server, &home)?;
+    s3up.run(&["cp", path_str(&big)?, "s3://demo/backups/database.dump"])?;
+    s3up.run(&[
+        "tar",
+        "--zstd",
+        "-C",
+        path_str(&tree)?,
+        "files",
+        "s3://demo/backups/files.tar.zst",
+    ])?;
+    println!("\n== downloading the dump and restoring the archive with s3up, then comparing bytes");
+    let back = work.path().join("restored");
+    let dump = back.join("database.dump");
+    s3up.run(&["cp", "s3://demo/backups/database.dump", path_str(&dump)?])?;
+    s3up.run(&[
+        "restore",
+        "s3://demo/backups/files.tar.zst",
+        "-C",
+        path_str(&back)?,
+    ])?;
+    compare_dump(&big, &dump)?;
+    let checked = compare_trees(&tree.join("files"), &back.join("files"))?;
+    println!(
+        "   files/: {checked} entries restored, identical to the source (bytes, modes, links)"
+    );
+    let sigv4 = print_access_log(&server)?;
+    println!(
+        "\n== done: {sigv4} requests, all SigV4 (AuthHeader). Against real S3:\n\
+         \n   export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... AWS_REGION=...\n\
+         \x20  s3up doctor s3://YOUR-BUCKET         # will it work, and is it SigV4? (seconds, not an hour of logs)\n\
+         \x20  s3up cp /backup/*.tar s3://YOUR-BUCKET/\n\
+         \x20  s3up tar --zstd /etc s3://YOUR-BUCKET/etc.tar.zst\n\
+         \x20  s3up restore s3://YOUR-BUCKET/etc.tar.zst -C /srv/restore",
+    );
+    server.shutdown();
+    Ok(())
+}
+
+/// The s3up binary itself, run against the demo server with nothing of the machine's
+/// configuration (its own HOME, no profile, no proxy).
+struct S3up<'a> {
+    exe: std::path::PathBuf,
+    home: &'a Path,
+    server: &'a test_server::Server,
+}
+
+impl<'a> S3up<'a> {
+    fn new(server: &'a test_server::Server, home: &'a Path) -> Result<Self, String> {
+        std::fs::create_dir_all(home).map_err(|e| e.to_string())?;
+        let exe =
+            std::env::current_exe().map_err(|e| format!("cannot find the s3up binary: {e}"))?;
+        Ok(Self { exe, home, server })
+    }
+
+    fn run(&self, args: &[&str]) -> Result<(), String> {
         println!("$ s3up {}", args.join(" "));
-        let status = Command::new(&exe)
-            .args(args)
-            .args(["--endpoint-url", &endpoint, "--no-progress"])
-            .env("AWS_ACCESS_KEY_ID", server.access_key())
-            .env("AWS_SECRET_ACCESS_KEY", server.secret_key())
-            .env("AWS_REGION", server.region())
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(args)
+            .args(["--endpoint-url", &self.server.endpoint()])
+            .env("AWS_ACCESS_KEY_ID", self.server.access_key())
+            .env("AWS_SECRET_ACCESS_KEY", self.server.secret_key())
+            .env("AWS_REGION", self.server.region())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("HOME", &home)
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_CONFIG_FILE")
-            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("HTTP_PROXY")
-            .env_remove("ALL_PROXY")
-            .status()
-            .map_err(|e| format!("cannot run s3up: {e}"))?;
+            .env("HOME", self.home);
+        for var in [
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "ALL_PROXY",
+        ] {
+            cmd.env_remove(var);
+        }
+        if args[0] != "restore" {
+            cmd.arg("--no-progress");
+        }
+        let status = cmd.status().map_err(|e| format!("cannot run s3up: {e}"))?;
         if status.success() {
             Ok(())
         } else {
             Err(format!("'s3up {}' failed ({status})", args.join(" ")))
         }
-    };
-    let sample = tree.join("files");
-    let sample_str = path_str(&tree)?;
-    let big_str = path_str(&big)?;
-    run(&["cp", big_str, "s3://demo/backups/database.dump"])?;
-    run(&[
-        "tar",
-        "--zstd",
-        "-C",
-        sample_str,
-        "files",
-        "s3://demo/backups/files.tar.zst",
-    ])?;
+    }
+}
 
-    println!("\n== reading both objects back from the server");
-    let client = demo_client(&server)?;
-    let dump = get(&client, "backups/database.dump")?;
-    let local = std::fs::read(&big).map_err(|e| e.to_string())?;
-    if dump != local {
-        return Err(
-            "backups/database.dump came back different from the file that was uploaded".into(),
-        );
+fn compare_dump(source: &Path, downloaded: &Path) -> Result<(), String> {
+    let want = std::fs::read(source).map_err(|e| e.to_string())?;
+    let got = std::fs::read(downloaded).map_err(|e| e.to_string())?;
+    if got != want {
+        return Err("database.dump came back different from the file that was uploaded".into());
     }
     println!(
-        "   backups/database.dump: {} bytes, identical to the source",
-        dump.len()
+        "   database.dump: {} bytes, identical to the source",
+        got.len()
     );
-    let archive = get(&client, "backups/files.tar.zst")?;
-    let checked = compare_archive(&archive, &sample)?;
-    println!(
-        "   backups/files.tar.zst: {} bytes, {checked} files extracted and identical to the source",
-        archive.len()
-    );
+    Ok(())
+}
 
+/// Every entry of `source` is in `restored` as it was: the same bytes for files, the same
+/// target for symlinks, the same permission bits.
+fn compare_trees(source: &Path, restored: &Path) -> Result<usize, String> {
+    let mut checked = 0;
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let entries = std::fs::read_dir(source.join(&rel)).map_err(|e| e.to_string())?;
+        for entry in entries {
+            let name = entry.map_err(|e| e.to_string())?.file_name();
+            let rel = rel.join(name);
+            let (a, b) = (source.join(&rel), restored.join(&rel));
+            let meta = |p: &Path| {
+                std::fs::symlink_metadata(p).map_err(|e| format!("{}: {e}", rel.display()))
+            };
+            let (ma, mb) = (meta(&a)?, meta(&b)?);
+            let same = if ma.file_type().is_symlink() {
+                std::fs::read_link(&a).ok() == std::fs::read_link(&b).ok()
+            } else if ma.is_dir() {
+                stack.push(rel.clone());
+                mb.is_dir()
+            } else {
+                std::fs::read(&a).ok() == std::fs::read(&b).ok()
+            };
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |m: &std::fs::Metadata| m.permissions().mode() & 0o7777;
+            if !same || (!ma.file_type().is_symlink() && mode(&ma) != mode(&mb)) {
+                return Err(format!("{} was not restored as it was", rel.display()));
+            }
+            checked += 1;
+        }
+    }
+    Ok(checked)
+}
+
+/// The access log as a table; fails unless every request was SigV4. Returns their number.
+fn print_access_log(server: &test_server::Server) -> Result<usize, String> {
     println!("\n== the server's access log (S3 server access log format), one line per request:");
-    let log = server.access_log();
-    if let Some(first) = log.lines().next() {
+    if let Some(first) = server.access_log().lines().next() {
         println!("{first}\n");
     }
     println!(
         "   operation          key                        status      bytes  signature auth type"
     );
     let records = server.access_log_records();
-    let mut sigv4 = 0;
     for r in &records {
-        if r.signature_version == "SigV4" {
-            sigv4 += 1;
-        }
         let bytes = match r.bytes_sent {
             0 => "-".to_owned(),
             n => n.to_string(),
@@ -131,22 +194,17 @@ fn demo() -> Result<(), String> {
             r.operation, r.key, r.status, bytes, r.signature_version, r.auth_type
         );
     }
+    let sigv4 = records
+        .iter()
+        .filter(|r| r.signature_version == "SigV4")
+        .count();
     if sigv4 == 0 || sigv4 != records.len() {
         return Err(format!(
             "{sigv4} of {} logged requests were SigV4",
             records.len()
         ));
     }
-    println!(
-        "\n== done: {} requests, all SigV4 (AuthHeader). Against real S3:\n\
-         \n   export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... AWS_REGION=...\n\
-         \x20  s3up doctor s3://YOUR-BUCKET         # will it work, and is it SigV4? (seconds, not an hour of logs)\n\
-         \x20  s3up cp /backup/*.tar s3://YOUR-BUCKET/\n\
-         \x20  s3up tar --zstd /etc s3://YOUR-BUCKET/etc.tar.zst",
-        sigv4
-    );
-    server.shutdown();
-    Ok(())
+    Ok(sigv4)
 }
 
 fn path_str(p: &Path) -> Result<&str, String> {
@@ -196,58 +254,4 @@ fn make_sample(root: &Path) -> Result<std::path::PathBuf, String> {
     }
     std::fs::write(&big, &bytes).map_err(|e| e.to_string())?;
     Ok(big)
-}
-
-fn demo_client(server: &test_server::Server) -> Result<Client, String> {
-    let endpoint = Endpoint::parse(&server.endpoint()).map_err(|e| e.to_string())?;
-    let mut options = ClientOptions::new(endpoint, server.region());
-    options.addressing_style = AddressingStyle::Path;
-    let transport = Transport::new(&TransportOptions {
-        use_env_proxy: false,
-        ..TransportOptions::default()
-    })
-    .map_err(|e| e.to_string())?;
-    let creds = StaticCredentials {
-        credentials: Credentials::new(server.access_key(), server.secret_key(), None),
-        source: "demo".into(),
-    };
-    Ok(Client::new(transport, Arc::new(creds), options))
-}
-
-fn get(client: &Client, key: &str) -> Result<Vec<u8>, String> {
-    client
-        .send(&ops::get_object(BUCKET, key))
-        .map(|r| r.body)
-        .map_err(|e| format!("reading {key} back failed: {e}"))
-}
-
-/// Decompresses and walks the archive; every regular file must equal its source.
-fn compare_archive(archive: &[u8], source_dir: &Path) -> Result<usize, String> {
-    let decoder =
-        zstd::stream::read::Decoder::new(archive).map_err(|e| format!("not zstd: {e}"))?;
-    let mut tar = tar::Archive::new(decoder);
-    let mut checked = 0;
-    for entry in tar
-        .entries()
-        .map_err(|e| format!("not a tar archive: {e}"))?
-    {
-        let mut entry = entry.map_err(|e| format!("bad tar entry: {e}"))?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
-            continue;
-        }
-        let rel = entry.path().map_err(|e| e.to_string())?.into_owned();
-        let rel = rel.strip_prefix("files").unwrap_or(&rel).to_owned();
-        let mut got = Vec::new();
-        entry.read_to_end(&mut got).map_err(|e| e.to_string())?;
-        let want =
-            std::fs::read(source_dir.join(&rel)).map_err(|e| format!("{}: {e}", rel.display()))?;
-        if got != want {
-            return Err(format!("{} differs in the archive", rel.display()));
-        }
-        checked += 1;
-    }
-    if checked == 0 {
-        return Err("the archive holds no files".into());
-    }
-    Ok(checked)
 }
