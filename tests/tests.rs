@@ -12,6 +12,7 @@ mod fault_matrix;
 mod from_cmd;
 mod interrupt;
 mod ls_rm;
+mod payload_signing;
 mod presign;
 mod restore;
 mod restore_s3;

@@ -223,6 +223,7 @@ fn config(args: ServeArgs) -> Result<(test_server::Config, Origin), String> {
         seed: args.seed,
         wrong_region,
         forget_completed_uploads: false,
+        refuse_unsigned_payloads: false,
     };
     Ok((config, secret_origin))
 }

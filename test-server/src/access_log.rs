@@ -66,6 +66,9 @@ pub struct LogRecord {
     pub tls_version: Option<String>,
     /// Payload mode (JSON only; `-` read from an S3 line): signed, unsigned, aws-chunked, ...
     pub payload_mode: &'static str,
+    /// The additional checksum the request carried (JSON only): `CRC64NVME` (a header),
+    /// `CRC32 trailer`, or `None`.
+    pub checksum: Option<String>,
     /// Access key id named by the request (JSON only; `None` read from an S3 line).
     pub access_key_id: Option<String>,
     /// Region of the credential scope (JSON only; `None` read from an S3 line).
@@ -157,6 +160,7 @@ impl LogRecord {
             "host_header": self.host_header,
             "tls_version": self.tls_version,
             "payload_mode": self.payload_mode,
+            "checksum": self.checksum,
             "access_key_id": self.access_key_id,
             "region": self.region,
             "verdict": self.verdict,
@@ -262,6 +266,7 @@ mod tests {
             host_header: Some("127.0.0.1:9000".into()),
             tls_version: None,
             payload_mode: "signed",
+            checksum: Some("CRC64NVME".into()),
             access_key_id: Some("AKID".into()),
             region: Some("us-east-1".into()),
             verdict: "accepted",
@@ -290,6 +295,7 @@ mod tests {
         let from_s3 = LogRecord::parse(&rec.s3_line()).expect("S3 line");
         let s3_only = LogRecord {
             payload_mode: "-",
+            checksum: None,
             access_key_id: None,
             region: None,
             ..rec.clone()

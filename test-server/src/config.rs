@@ -101,6 +101,10 @@ pub struct Config {
     /// MinIO and SeaweedFS do, instead of S3's 200 with the same ETag (to test a client's
     /// recovery of a lost Complete answer).
     pub forget_completed_uploads: bool,
+    /// Refuse header-signed requests whose payload is unsigned (`UNSIGNED-PAYLOAD`, the unsigned
+    /// trailer) with 501 `NotImplemented`, as some S3-compatible stores do: to test a client's
+    /// fallback to signed payloads.
+    pub refuse_unsigned_payloads: bool,
 }
 
 impl Default for Config {
@@ -126,6 +130,7 @@ impl Default for Config {
             seed: 0,
             wrong_region: None,
             forget_completed_uploads: false,
+            refuse_unsigned_payloads: false,
         }
     }
 }

@@ -120,6 +120,22 @@ impl PayloadMode {
     }
 }
 
+/// Which additional checksum a request carries, and how (a header, or a trailer).
+fn checksum_carried(headers: &HeaderMap) -> Option<String> {
+    const PREFIX: &str = "x-amz-checksum-";
+    if let Some(trailer) = header(headers, "x-amz-trailer") {
+        let name = trailer.trim().to_ascii_lowercase();
+        if let Some(alg) = name.strip_prefix(PREFIX) {
+            return Some(format!("{} trailer", alg.to_ascii_uppercase()));
+        }
+    }
+    headers
+        .keys()
+        .filter_map(|k| k.as_str().strip_prefix(PREFIX))
+        .find(|alg| !matches!(*alg, "mode" | "type" | "algorithm"))
+        .map(str::to_ascii_uppercase)
+}
+
 /// Everything the access log and the gate need to know about a request before it runs.
 #[derive(Debug, Clone)]
 pub struct RequestFacts {
@@ -135,6 +151,9 @@ pub struct RequestFacts {
     pub auth_type: AuthType,
     /// Payload protection.
     pub payload: PayloadMode,
+    /// The additional checksum the request carries: `CRC64NVME` (a header), `CRC32 trailer`
+    /// (announced in `x-amz-trailer`), or `None`.
+    pub checksum: Option<String>,
     /// Access key id named by the request.
     pub access_key: Option<String>,
     /// Region of the SigV4 credential scope.
@@ -368,6 +387,7 @@ impl RequestFacts {
             signature,
             auth_type,
             payload: PayloadMode::parse(header(headers, "x-amz-content-sha256")),
+            checksum: checksum_carried(headers),
             access_key,
             region,
             request_uri: format!("{method} {path_and_query} {version:?}"),

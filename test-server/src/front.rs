@@ -123,6 +123,7 @@ impl Front {
             host_header: facts.host.clone(),
             tls_version: conn.tls_version.clone(),
             payload_mode: facts.payload.log_name(),
+            checksum: facts.checksum.clone(),
             access_key_id: facts.access_key.clone(),
             region: facts.region.clone(),
             verdict: "rejected",
@@ -236,7 +237,10 @@ impl Front {
         };
         let req = match gate::check(seen, &self.gate) {
             Ok(admission) => admission.apply(req, form.as_ref()),
-            Err(rejection) => return refusal(rejection),
+            Err(rejection) => {
+                drain_before_refusal(req).await;
+                return refusal(rejection);
+            }
         };
         match self.s3.call(req).await {
             Ok(response) => Produced {
@@ -379,6 +383,23 @@ impl std::fmt::Display for FaultAbort {
 impl std::error::Error for FaultAbort {}
 
 /// Reads and discards up to `limit` bytes of a request body (all of it with `u64::MAX`).
+/// Most of a refused request's body read (and dropped) before the refusal is sent: a server
+/// that answers and closes while the client is still sending makes the client's kernel see a
+/// reset, which can destroy the answer in flight, so that the client sees a broken connection
+/// instead of the error (and retries in vain). A client that asked `Expect: 100-continue` has
+/// not sent its body: nothing is read then.
+const REFUSAL_DRAIN: u64 = 8 << 20;
+
+async fn drain_before_refusal(req: Request<s3s::Body>) {
+    let expects = req
+        .headers()
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !expects {
+        drain(req.into_body(), REFUSAL_DRAIN).await;
+    }
+}
+
 async fn drain(mut body: s3s::Body, limit: u64) {
     let mut read = 0u64;
     while read < limit {

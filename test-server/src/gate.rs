@@ -11,7 +11,7 @@ use crate::admission::Admission;
 use crate::auth::Keyring;
 use crate::clock::{self, Clock};
 use crate::config::{SigV2Mode, WrongRegion};
-use crate::facts::{AuthType, RequestFacts, SigVersion};
+use crate::facts::{AuthType, PayloadMode, RequestFacts, SigVersion};
 use crate::post_form::Form;
 use crate::xml::ErrorDoc;
 
@@ -57,6 +57,8 @@ pub struct GateConfig {
     pub wrong_region: Option<WrongRegion>,
     /// Known keys (form uploads' signatures are verified here; s3s cannot read them first).
     pub keyring: Arc<Keyring>,
+    /// Refuse unsigned payloads (`Config::refuse_unsigned_payloads`).
+    pub refuse_unsigned_payloads: bool,
 }
 
 /// Requests signed for another region than the server's, answered as S3 does.
@@ -353,6 +355,23 @@ pub struct Seen<'a> {
     pub form: Option<&'a Form>,
 }
 
+/// With `Config::refuse_unsigned_payloads`: unsigned payloads answered as a store that does not
+/// support them.
+fn check_payload(facts: &RequestFacts, cfg: &GateConfig) -> Result<(), Rejection> {
+    let unsigned = matches!(
+        facts.payload,
+        PayloadMode::Unsigned | PayloadMode::UnsignedTrailer
+    );
+    if cfg.refuse_unsigned_payloads && unsigned {
+        return Err(reject(
+            501,
+            "NotImplemented",
+            "This server does not accept unsigned payloads: sign the payload's SHA-256",
+        ));
+    }
+    Ok(())
+}
+
 /// A presigned URL's `x-amz-checksum-*` and `x-amz-sdk-checksum-algorithm` query parameters
 /// (signed with the URL) stand for the headers, as on S3: the body must match them. Headers
 /// sent as well win.
@@ -389,6 +408,7 @@ pub fn check(req: Seen<'_>, cfg: &GateConfig) -> Result<Admission, Rejection> {
         (SigVersion::V2, _, _) => check_sigv2(facts, method, uri, hs, cfg),
         (SigVersion::V4, AuthType::Header, _) => {
             check_region(facts, cfg)?;
+            check_payload(facts, cfg)?;
             check_v4_header(hs, cfg)
         }
         (SigVersion::V4, AuthType::Query, _) => {
@@ -436,6 +456,7 @@ mod tests {
             region: "us-east-1".to_owned(),
             wrong_region: None,
             keyring: Keyring::new("A", "secret"),
+            refuse_unsigned_payloads: false,
         }
     }
 

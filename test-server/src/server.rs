@@ -97,6 +97,7 @@ pub(crate) fn build_front(
             region: config.region.clone(),
             wrong_region: config.wrong_region,
             keyring: Arc::clone(&keyring),
+            refuse_unsigned_payloads: config.refuse_unsigned_payloads,
         },
         domain: config.domain.clone(),
         owner_id: canonical_id(&config.access_key),

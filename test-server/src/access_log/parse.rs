@@ -124,6 +124,7 @@ impl LogRecord {
             host_header: opt(&f[22]),
             tls_version: opt(&f[23]),
             payload_mode: PayloadMode::Absent.log_name(),
+            checksum: None,
             access_key_id: None,
             region: None,
             fault: f
@@ -166,6 +167,7 @@ impl LogRecord {
                 &name("payload_mode"),
                 PayloadMode::ALL.map(PayloadMode::log_name),
             )?,
+            checksum: text("checksum"),
             access_key_id: text("access_key_id"),
             region: text("region"),
             verdict: known(&name("verdict"), VERDICTS)?,
