@@ -86,20 +86,6 @@ zig_target() {
 VARIANTS=(s3up)
 [ "$MINIMAL" = 0 ] || VARIANTS+=(s3up-minimal)
 
-declare -a TIMES=()
-step_start=$SECONDS
-# step TITLE: close the previous step's timer and open a new section.
-step() {
-    section "$*"
-    step_start=$SECONDS
-    step_name=$*
-}
-step_done() {
-    local took=$((SECONDS - step_start))
-    echo "(${step_name}: ${took}s)"
-    TIMES+=("$(printf '%-44s %5ss' "$step_name" "$took")")
-}
-
 PIDS=()
 TMP=$(mktemp -d)
 cleanup() {
@@ -173,6 +159,13 @@ if [ "$DEPS_ONLY" = 1 ]; then
             cargo clean --release --target "$t" -p s3up -p test-server
         step_done
     done
+    step "zig's musl libc for the C programs (old-kernel, probe)"
+    # Zig builds libc for each C target on first use (~100 s): here, in the cached layer.
+    printf 'int main(void) { return 0; }\n' >"$TMP/warm.c"
+    for arch in "$(uname -m)" "${ARCHES[@]}"; do
+        "$CARGO_ZIGBUILD_ZIG_PATH" cc -target "$(zig_target "$arch")" -static -Os -o "$TMP/warm" "$TMP/warm.c"
+    done
+    step_done
     printf '%s\n' "${TIMES[@]}"
     echo "build-static: dependencies OK"
     exit 0
