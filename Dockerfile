@@ -15,13 +15,16 @@
 # `cp` needs none. A named volume on /data starts owned by 65534, so `serve` can write to it as
 # --user 65534; a bind mount must be writable by that user.
 #
-# Several architectures (needs BuildKit: `docker buildx`, or DOCKER_BUILDKIT=1 for one
-# --platform): the builder runs on the build machine's platform and cross-compiles for
-# TARGETARCH (amd64 -> x86_64, arm64 -> aarch64, 386 -> i686), so no emulation is needed:
+# Building this file needs BuildKit: the default of `docker build` since Docker 23; with an
+# older engine (Debian 12's docker.io is 20.10) set DOCKER_BUILDKIT=1. The classic builder
+# stops at `FROM --platform=$BUILDPLATFORM` ("failed to parse platform"). That line makes the
+# builder run on the build machine's platform and cross-compile for TARGETARCH (amd64 ->
+# x86_64, arm64 -> aarch64, 386 -> i686), so several architectures need no emulation:
 #
 #   docker buildx build --platform linux/amd64,linux/arm64 -t s3up .
+#   DOCKER_BUILDKIT=1 docker build --platform linux/arm64 -t s3up:arm64 .   # one at a time
 #
-# The classic builder (no BuildKit) builds for the machine's own architecture.
+# The other examples here (run, COPY --from) work with either builder, except RUN --mount.
 #
 # As a build step in another image, copy the binary out of it (it runs on any Linux of its
 # architecture, 3.2 or newer):
