@@ -160,9 +160,12 @@ if [ "$DEPS_ONLY" = 1 ]; then
         step_done
     done
     step "zig's musl libc for the C programs (old-kernel, probe)"
-    # Zig builds libc for each C target on first use (~100 s): here, in the cached layer.
+    # Zig builds libc for each C target on first use (~100 s): here, in the cached layer. The C
+    # programs are old-kernel (this machine's architecture) and a probe per native one.
     printf 'int main(void) { return 0; }\n' >"$TMP/warm.c"
-    for arch in "$(uname -m)" "${ARCHES[@]}"; do
+    warm=("$(uname -m)")
+    [[ "$(uname -m) ${ARCHES[*]}" == x86_64*i686* ]] && warm+=(i686)
+    for arch in "${warm[@]}"; do
         "$CARGO_ZIGBUILD_ZIG_PATH" cc -target "$(zig_target "$arch")" -static -Os -o "$TMP/warm" "$TMP/warm.c"
     done
     step_done
