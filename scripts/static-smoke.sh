@@ -156,7 +156,10 @@ missing() {
 start_server() {
     local log=$1 ready
     shift
-    "$@" >"$log" 2>&1 &
+    # Empty it here, not in the child: the child may not have opened the log yet when the
+    # wait below first reads it, and an old `ready:` line would name a stopped server.
+    : >"$log"
+    "$@" >>"$log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     ready=$(wait_for_line "$log" 'ready: http://127\.0\.0\.1:[0-9]+' 60 "$SERVER_PID") ||
@@ -265,6 +268,13 @@ smoke_roundtrip() {
         "outside s3up (s3up has no download yet) and the tree matches"
 }
 
+# served_failed MESSAGE: the server's output and whether it still runs, then fail.
+served_failed() {
+    echo "server (pid $SERVER_PID, $(kill -0 "$SERVER_PID" 2>/dev/null && echo running || echo exited)):"
+    show_server "$TMP/inside-serve-$arch.log" "$ROOT"
+    die "$*"
+}
+
 # smoke_serve ARCH: the full binary serves from inside its root; aws-cli outside uploads to it
 # and reads the object back.
 smoke_serve() {
@@ -277,15 +287,15 @@ smoke_serve() {
     mkdir -p "$ROOT/data"
     root_cmd "$arch" "$ROOT" /s3up serve "${serve_args[@]}" --root /data
     SERVER_HINT="the root has no /tmp, /etc or /dev, like a FROM scratch image: serve may write only under --root" \
-        start_server "$TMP/inside-serve.log" "${ROOT_CMD[@]}"
+        start_server "$TMP/inside-serve-$arch.log" "${ROOT_CMD[@]}"
     aws_isolated --endpoint-url "$SERVER_URL" s3 cp --only-show-errors "$PAYLOAD" s3://smoke/from-outside.bin ||
-        die "aws-cli upload to $arch/s3up serve in the empty root failed"
+        served_failed "aws-cli upload to $arch/s3up serve in the empty root failed"
     aws_isolated --endpoint-url "$SERVER_URL" s3 cp --only-show-errors s3://smoke/from-outside.bin "$TMP/back-served.bin" ||
-        die "aws-cli download from $arch/s3up serve in the empty root failed"
+        served_failed "aws-cli download from $arch/s3up serve in the empty root failed"
     cmp "$PAYLOAD" "$TMP/back-served.bin" || die "served bytes differ from the upload"
     echo "OK: aws-cli uploaded $(stat -c %s "$PAYLOAD") bytes to $arch/s3up serve in the empty root and read them back"
     echo "server inside the root:"
-    show_server "$TMP/inside-serve.log" "$ROOT"
+    show_server "$TMP/inside-serve-$arch.log" "$ROOT"
     stop_pid "$SERVER_PID"
 }
 
@@ -322,14 +332,14 @@ smoke_arch() {
         # The server outside the root is this architecture's full binary, without a filter.
         mkdir -p "$TMP/outside-$arch"
         outside "$arch"
-        start_server "$TMP/outside-serve.log" \
+        start_server "$TMP/outside-serve-$arch.log" \
             "${OUTSIDE[@]}" "$OUT/$arch/s3up" serve "${serve_args[@]}" --root "$TMP/outside-$arch"
         for name in "${VARIANTS[@]}"; do
             smoke_upload "$arch" "$name" "$SERVER_URL"
             smoke_roundtrip "$arch" "$name" "$SERVER_URL"
         done
         echo "server outside the root:"
-        show_server "$TMP/outside-serve.log"
+        show_server "$TMP/outside-serve-$arch.log"
         stop_pid "$SERVER_PID"
     else
         missing "$arch/s3up has no serve subcommand: no server to upload to"
