@@ -9,6 +9,20 @@ section() {
     printf '\n==== %s ====\n' "$*"
 }
 
+# step TITLE: open a timed section; step_done: close it, print and keep its duration in TIMES
+# (for a summary: `printf '%s\n' "${TIMES[@]}"`).
+TIMES=()
+step() {
+    section "$*"
+    _step_start=$SECONDS
+    _step_name=$*
+}
+step_done() {
+    local took=$((SECONDS - _step_start))
+    echo "(${_step_name}: ${took}s)"
+    TIMES+=("$(printf '%-52s %5ss' "$_step_name" "$took")")
+}
+
 # die MESSAGE: print to stderr and exit 1.
 die() {
     printf 'FAILED: %s\n' "$*" >&2
