@@ -231,41 +231,35 @@ make_tree() {
     ln -s ../etc/app/app.conf "$1/srv/app.conf"
 }
 
-# smoke_roundtrip ARCH NAME URL: THE DOWNLOAD / RESTORE ROUND TRIP.
-#
-# s3up has no download yet (`s3up cp s3://... FILE` and `s3up restore` are being built). Until
-# they land, this test uploads a tree with `s3up tar --zstd` from inside the root and reads it
-# back OUTSIDE the binary: curl GETs a URL that the binary under test presigned (inside the root),
-# and GNU tar + zstd unpack it. It is not a download test of s3up, and says so when it runs.
-# When downloads land, replace the marked READ BACK and RESTORE lines below with, inside the root:
-#   in_root "$arch" "$ROOT" "${CREDS[@]}" /s3up cp --endpoint-url "$url" "s3://smoke/$key" /back.tar.zst
-#   in_root "$arch" "$ROOT" "${CREDS[@]}" /s3up restore --endpoint-url "$url" "s3://smoke/$key" /restored
-# and compare /back.tar.zst with the uploaded bytes and /restored with $ROOT/tree (diff -r).
+# smoke_roundtrip ARCH NAME URL: the download / restore round trip, all inside the root (and
+# under old-kernel or qemu-user): `s3up tar --zstd` uploads a tree, `s3up cp s3://... FILE`
+# downloads the archive (verified against its checksum), and `s3up restore s3://...` streams it
+# back into a directory; the restored tree must equal the source, and the downloaded archive
+# must unpack with GNU tar + zstd outside as well.
 smoke_roundtrip() {
-    local arch=$1 name=$2 url=$3 key=tree/$1-$2.tar.zst presigned back=$TMP/roundtrip-$1-$2
-    if ! has_subcommand "$arch" "$OUT/$arch/$name" tar; then
-        missing "$arch/$name has no tar subcommand: round trip not tested"
+    local arch=$1 name=$2 url=$3 key=tree/$1-$2.tar.zst got
+    if ! has_subcommand "$arch" "$OUT/$arch/$name" restore; then
+        missing "$arch/$name has no restore subcommand: round trip not tested"
         return 0
     fi
     prepare_root "$arch" "$name"
     make_tree "$ROOT/tree"
     in_root "$arch" "$ROOT" "${CREDS[@]}" /s3up tar --zstd --no-progress --endpoint-url "$url" \
         /tree "s3://smoke/$key" || die "$arch/$name tar --zstd from the empty root failed"
-    presigned=$(in_root "$arch" "$ROOT" "${CREDS[@]}" /s3up presign --endpoint-url "$url" \
-        --expires-in 600 "s3://smoke/$key") || die "$arch/$name presign in the empty root failed"
-    rm -rf "$back" && mkdir -p "$back/restored"
-    # READ BACK (outside s3up until `s3up cp s3://... FILE` exists)
-    curl -fsS -o "$back/back.tar.zst" "$presigned" || die "curl could not GET the presigned URL"
-    # RESTORE (outside s3up until `s3up restore` exists)
-    zstd -dc "$back/back.tar.zst" | tar -x -C "$back/restored" ||
-        die "the archive $arch/$name uploaded does not unpack with tar + zstd"
-    local got
-    got=$(find "$back/restored" -name app.conf -path '*etc/app/*' -printf '%h\n' | head -n 1)
-    [ -n "$got" ] || die "the archive holds no etc/app/app.conf: $(tar -tf <(zstd -dc "$back/back.tar.zst") | head)"
-    diff -r --no-dereference "$ROOT/tree" "${got%/etc/app}" ||
-        die "$arch/$name: the tree read back differs from the one uploaded"
-    echo "OK: $arch/$name tar --zstd + presign in the empty root; read back with curl + tar/zstd" \
-        "outside s3up (s3up has no download yet) and the tree matches"
+    in_root "$arch" "$ROOT" "${CREDS[@]}" /s3up cp --no-progress --endpoint-url "$url" \
+        "s3://smoke/$key" /back.tar.zst || die "$arch/$name download (cp s3://...) in the empty root failed"
+    in_root "$arch" "$ROOT" "${CREDS[@]}" /s3up restore --quiet --endpoint-url "$url" \
+        "s3://smoke/$key" -C /restored || die "$arch/$name restore from S3 in the empty root failed"
+    diff -r --no-dereference "$ROOT/tree" "$ROOT/restored/tree" ||
+        die "$arch/$name: the tree restored by s3up differs from the one uploaded"
+    mkdir -p "$ROOT/unpacked"
+    zstd -dc "$ROOT/back.tar.zst" | tar -x -C "$ROOT/unpacked" ||
+        die "the archive $arch/$name downloaded does not unpack with tar + zstd"
+    got=$(find "$ROOT/unpacked" -name app.conf -path '*etc/app/*' -printf '%h\n' | head -n 1)
+    [ -n "$got" ] && diff -r --no-dereference "$ROOT/tree" "${got%/etc/app}" ||
+        die "$arch/$name: the archive downloaded by s3up does not hold the tree"
+    echo "OK: $arch/$name in the empty root: tar --zstd up, cp s3://... down (verified), restore" \
+        "s3://... into a directory: the tree matches (and GNU tar + zstd agree)"
 }
 
 # served_failed MESSAGE: the server's output and whether it still runs, then fail.
