@@ -125,7 +125,8 @@ S3UP=$WORK/bin/s3up
 # The restore case needs `s3up restore` from s3:// (issue 16); without it the case is left out
 # and the report says so.
 HAVE_RESTORE=0
-if "$S3UP" restore --help 2>/dev/null | grep -q 's3://'; then HAVE_RESTORE=1; fi
+restore_help=$("$S3UP" restore --help 2>&1 || true)
+[[ $restore_help == *s3://* ]] && HAVE_RESTORE=1
 
 PIDS=()
 cleanup() {
