@@ -2,8 +2,9 @@
 # Benchmark s3up against aws-cli, s5cmd and rclone (issues 10, 15, 16, 21), offline on loopback.
 #
 #   scripts/bench.sh                 full run: 5 runs of each case (BENCH_RUNS=N for another count);
-#                                    45 to 55 minutes on 2 cores (one run: ~9 min; the 10 GiB
-#                                    stream: ~6 min; data, start-up and set-up: ~3 min)
+#                                    ~30 minutes on a quiet 2-core machine (5 runs of ~5 min, the
+#                                    10 GiB stream ~2 min, start-up and set-up ~3 min), up to ~55
+#                                    on a busy one; the first time, data, venv and build on top
 #   BENCH_QUICK=1 scripts/bench.sh   smoke test: 1 run, small data (128 MiB file, 100 small files,
 #                                    a 50 MiB tree, a 512 MiB stream, 20 start-ups); ~5 minutes
 #   BENCH_S3UP=FILE                  measure that s3up binary instead of building one
