@@ -14,8 +14,9 @@
                                                OUTDIR/ratios.svg; the markdown on stdout; exit 0
 
 RAW is a tab-separated file written by bench.sh, one line per measured run:
-    case  server  tool  run  wall_s  user_s  sys_s  rss_kib  status  server_cpu_s
-(case startup: wall_s is the median start-up time in seconds, CPU and RSS are "-").
+    case  server  proto  tool  run  wall_s  user_s  sys_s  rss_kib  status  server_cpu_s
+(proto http or https; case startup: proto "-", wall_s the median start-up time in seconds, CPU
+and RSS "-"; case verify: a failed verification, its status says what).
 Only the standard library is used.
 """
 
@@ -189,12 +190,27 @@ def _size(mib):
     return f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
 
 
+def _env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+BIG = _size(_env_int("BENCH_BIG_MIB", 1024))
+SMALL = f"{_env_int('BENCH_SMALL_N', 1000):,}"
+STREAM = _size(_env_int("BENCH_STREAM_MIB", 10240))
 CASES = [
-    ("big", f"{_size(os.environ.get('BENCH_BIG_MIB', 1024))} file (cp)"),
-    ("small", f"{int(os.environ.get('BENCH_SMALL_N', 1000)):,} × 64 KiB (cp --recursive)"),
-    ("tar", "tar --zstd of the tree"),
+    ("big", f"upload {BIG} file (cp)"),
+    ("small", f"upload {SMALL} × 64 KiB (cp --recursive)"),
+    ("tar", "upload tar --zstd of the tree"),
+    ("get", f"download {BIG} to a file"),
+    ("cat", f"download {BIG} to stdout (/dev/null)"),
+    ("restore", "restore the tree's .tar.zst"),
     ("startup", "start-up (--version)"),
+    ("stream", f"download {STREAM} to stdout (/dev/null)"),
+    ("stream-sha", f"download {STREAM} to stdout (| sha256sum)"),
 ]
+SERVERS = [("seaweedfs", "SeaweedFS"), ("store", "s3up serve (storing)"),
+           ("discard", "s3up serve --discard")]
+PROTOS = ["http", "https"]
 PEERS = ["aws", "s5cmd", "rclone"]
 LABEL = {
     ("big", "s3up"): "s3up cp",
@@ -209,29 +225,47 @@ LABEL = {
     ("tar", "aws"): "tar | zstd -1 | aws s3 cp -",
     ("tar", "s5cmd"): "tar | zstd -1 | s5cmd pipe",
     ("tar", "rclone"): "tar | zstd -1 | rclone rcat",
+    ("get", "s3up"): "s3up cp s3://… FILE",
+    ("get", "aws"): "aws s3 cp s3://… FILE",
+    ("get", "s5cmd"): "s5cmd cp s3://… FILE",
+    ("get", "rclone"): "rclone copyto",
+    ("cat", "s3up"): "s3up cp s3://… -",
+    ("cat", "aws"): "aws s3 cp s3://… -",
+    ("cat", "s5cmd"): "s5cmd cat",
+    ("cat", "rclone"): "rclone cat",
+    ("restore", "s3up"): "s3up restore s3://… -C DIR",
+    ("restore", "aws"): "aws s3 cp s3://… - | zstd -d | tar -x",
     ("startup", "s3up"): "s3up --version",
     ("startup", "aws"): "aws --version",
     ("startup", "s5cmd"): "s5cmd version",
     ("startup", "rclone"): "rclone --version",
+    ("stream", "s3up"): "s3up cp s3://… - >/dev/null",
+    ("stream-sha", "s3up"): "s3up cp s3://… - | sha256sum",
 }
+SHORT = {"big": f"upload {BIG}", "small": "small files", "tar": "tar --zstd",
+         "get": "get to file", "cat": "get to stdout", "restore": "restore", "startup": "start-up"}
 METRICS = [("wall", "wall s"), ("cpu", "CPU s"), ("rss", "peak RSS MiB")]
+# The download engine's memory bound for standard output: (concurrency + 1) × part size, with
+# s3up's defaults (4, 8 MiB), plus a constant for the program itself (its RSS downloading to a
+# file is about 8 MiB).
+STREAM_BOUND_MIB = (4 + 1) * 8
+STREAM_CONSTANT_MIB = 8
 
 
 def load(raw):
+    """Medians per (case, server, proto, tool), and the failed runs and verifications."""
     rows = {}
     fails = []
     with open(raw) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            if len(parts) == 9:
-                parts.append("-")
-            if len(parts) != 10 or parts[0] == "case":
+            if len(parts) != 11 or parts[0] == "case":
                 continue
-            case, server, tool, run, wall, user, sys_, rss, status, scpu = parts
+            case, server, proto, tool, run, wall, user, sys_, rss, status, scpu = parts
             if status != "ok":
-                fails.append((case, server, tool, run, status))
+                fails.append((case, server, proto, tool, run, status))
                 continue
-            d = rows.setdefault((case, server, tool),
+            d = rows.setdefault((case, server, proto, tool),
                                 {"wall": [], "cpu": [], "rss": [], "scpu": []})
             d["wall"].append(float(wall))
             if user != "-":
@@ -263,8 +297,133 @@ def ratio_of(a, b):
     return a / b
 
 
+class Report:
+    def __init__(self, med):
+        self.med = med
+        self.targets = []
+
+    def get(self, case, tool, metric, proto="http", server="seaweedfs"):
+        if case == "startup":
+            proto, server = "-", "startup"
+        m = self.med.get((case, server, proto, tool))
+        return None if not m else m.get(metric)
+
+    def best_peer(self, case, metric, proto):
+        """(peer, value) with the lowest median of the metric, SeaweedFS, same protocol."""
+        vals = [(p, self.get(case, p, metric, proto)) for p in PEERS]
+        vals = [v for v in vals if v[1] is not None]
+        return min(vals, key=lambda v: v[1]) if vals else (None, None)
+
+    def target(self, issue, name, value, limit, unit, detail, why_missing=""):
+        if value is None or limit is None:
+            self.targets.append((issue, name, "NOT MEASURED", why_missing or detail))
+        else:
+            verdict = "MET" if value <= limit else "NOT MET"
+            numbers = f"{value:.3g}{unit} vs limit {limit:.3g}{unit}"
+            self.targets.append((issue, name, verdict, f"{numbers}; {detail}" if detail else numbers))
+
+    def versus_best(self, issue, name, case, metric, factor, proto, unit=" s"):
+        """s3up's median ≤ factor × the best peer's (lowest), same case and protocol."""
+        peer, best = self.best_peer(case, metric, proto)
+        self.target(issue, name, self.get(case, "s3up", metric, proto),
+                    None if best is None else factor * best, unit,
+                    f"best peer {peer} {fmt(best)}{unit}")
+
+    def versus(self, issue, name, value, other, factor, detail, unit=" s"):
+        self.target(issue, name, value, None if other is None else factor * other, unit, detail)
+
+
+def targets(rep, have_restore):
+    g = rep.get
+    s5 = g("big", "s5cmd", "cpu")
+    rep.versus("10", f"upload {BIG}, HTTP: client CPU ≤ 0.45 × s5cmd's", g("big", "s3up", "cpu"),
+               s5, 0.45, f"s5cmd {fmt(s5)} s")
+    rep.versus_best("10", f"upload {BIG}, HTTP: wall ≤ 1.0 × fastest peer's", "big", "wall", 1.0, "http")
+    rep.target("10", f"upload {BIG}, HTTP: peak RSS ≤ 24 MiB", g("big", "s3up", "rss"), 24.0, " MiB", "")
+    s5_small = g("small", "s5cmd", "wall")
+    rep.versus("10", f"{SMALL} small files, HTTP: wall ≤ 0.7 × s5cmd's", g("small", "s3up", "wall"),
+               s5_small, 0.7, f"s5cmd {fmt(s5_small)} s")
+    rep.target("10", "tar --zstd, HTTP: peak RSS ≤ 64 MiB", g("tar", "s3up", "rss"), 64.0, " MiB", "")
+    rep.versus("10", "tar --zstd, HTTP: CPU ≤ tar | zstd -1 | s5cmd pipe", g("tar", "s3up", "cpu"),
+               g("tar", "s5cmd", "cpu"), 1.0, "whole pipeline's user+sys")
+    st = g("startup", "s3up", "wall")
+    rep.target("10", "start-up ≤ 5 ms", None if st is None else st * 1000, 5.0, " ms", "")
+
+    for case, what in [("get", "to a file"), ("cat", "to stdout")]:
+        rep.versus_best("15", f"download {BIG} {what}, HTTP: client CPU ≤ 0.5 × best peer's",
+                        case, "cpu", 0.5, "http")
+        rep.versus_best("15", f"download {BIG} {what}, HTTP: wall ≤ 1.0 × fastest peer's",
+                        case, "wall", 1.0, "http")
+    rep.target("15", f"download {BIG} to a file, HTTP: peak RSS ≤ 32 MiB", g("get", "s3up", "rss"),
+               32.0, " MiB", "")
+    limit = STREAM_BOUND_MIB + STREAM_CONSTANT_MIB
+    for case, what in [("stream", ">/dev/null"), ("stream-sha", "| sha256sum")]:
+        rep.target("15", f"download {STREAM} to stdout ({what}): peak RSS ≤ (4 + 1) × 8 MiB + "
+                   f"{STREAM_CONSTANT_MIB} MiB", g(case, "s3up", "rss", server="store"), limit,
+                   " MiB", "s3up serve storing, HTTP")
+
+    rep.versus_best("21", f"upload {BIG}, HTTPS: client CPU ≤ 0.35 × best peer's", "big", "cpu",
+                    0.35, "https")
+    rep.versus_best("21", f"upload {BIG}, HTTPS: wall ≤ 1.0 × fastest peer's", "big", "wall", 1.0,
+                    "https")
+    sw = g("big", "s3up", "wall")
+    store_cpu = g("big", "s3up", "scpu", server="store")
+    rep.versus("21", f"upload {BIG}, HTTP, s3up as client: s3up serve storing ≤ 1.0 × SeaweedFS's wall",
+               g("big", "s3up", "wall", server="store"), sw, 1.0,
+               f"SeaweedFS {fmt(sw)} s; server CPU: s3up serve {fmt(store_cpu)} s, "
+               f"SeaweedFS {fmt(g('big', 's3up', 'scpu'))} s")
+
+    rep.target("16", "restore, HTTP: peak RSS ≤ 64 MiB", g("restore", "s3up", "rss"), 64.0, " MiB",
+               f"aws-cli pipeline: aws-cli {fmt(g('restore', 'aws', 'rss'), 1)} MiB",
+               "" if have_restore else "this s3up has no 'restore' from s3://")
+
+
+def results_table(w, med):
+    w("| case | proto | tool | server | n | wall s (min–max) | CPU s | peak RSS MiB | server CPU s |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    for case, title in CASES:
+        for proto in (["-"] if case == "startup" else PROTOS):
+            for server, srv in ([("startup", "–")] if case == "startup" else SERVERS):
+                for tool in ["s3up"] + PEERS:
+                    m = med.get((case, server, proto, tool))
+                    if not m:
+                        continue
+                    label = md(LABEL.get((case, tool), tool))
+                    if case == "startup":
+                        w(f"| {title} | – | {label} | – | {m['n']} | {m['wall'] * 1000:.1f} ms "
+                          "| – | – | – |")
+                        continue
+                    lo_hi = m["wall_range"]
+                    spread = f" ({lo_hi[0]:.2f}–{lo_hi[1]:.2f})" if lo_hi and m["n"] > 1 else ""
+                    w(f"| {title} | {proto.upper()} | {label} | {srv} | {m['n']} | "
+                      f"{fmt(m['wall'])}{spread} | {fmt(m['cpu'])} | {fmt(m['rss'], 1)} | "
+                      f"{fmt(m['scpu'])} |")
+
+
+def ratios_table(w, rep):
+    """s3up ÷ best peer per case, protocol and metric (SeaweedFS, same run)."""
+    ratios = {}
+    w("| case | proto | wall | CPU | peak RSS |")
+    w("|---|---|---|---|---|")
+    for case, title in CASES:
+        for proto in (["-"] if case == "startup" else PROTOS):
+            if rep.get(case, "s3up", "wall", proto) is None:
+                continue
+            cells = []
+            for metric, _name in METRICS:
+                peer, best = rep.best_peer(case, metric, proto)
+                r = ratio_of(rep.get(case, "s3up", metric, proto), best)
+                ratios[(case, proto, metric)] = (r, peer)
+                cells.append("–" if r is None else f"{r:.2f} (vs {peer})")
+            shown = "–" if proto == "-" else proto.upper()
+            w(f"| {title} | {shown} | " + " | ".join(cells) + " |")
+    return ratios
+
+
 def cmd_report(raw, outdir, meta=None):
     med, fails = load(raw)
+    have_restore = os.environ.get("BENCH_HAVE_RESTORE", "1") == "1"
+    rep = Report(med)
     lines = []
     w = lines.append
     w("# s3up benchmark")
@@ -275,98 +434,33 @@ def cmd_report(raw, outdir, meta=None):
                 w(f"- {m}")
         w("")
     w("Medians over the runs (n). CPU = client user+sys; peak RSS = the client process "
-      "(for `tar | zstd | TOOL` pipelines: wall and CPU of the whole pipeline, RSS of TOOL; "
-      "start-up: hyperfine median, ms). Server CPU = what the server process used during the "
-      "run (SeaweedFS, or the embedded server with --discard): when client + server CPU is near "
-      "2 cores × wall, the machine, not the client, bounds the wall time.")
+      "(for pipelines — `tar | zstd | TOOL`, `TOOL | zstd -d | tar -x`, `TOOL | sha256sum` — "
+      "wall and CPU of the "
+      "whole pipeline, RSS of TOOL; start-up: hyperfine median, ms). Server CPU = what the "
+      "server process used during the run (SeaweedFS, or `s3up serve` storing or with "
+      "--discard): when client + server CPU is near 2 cores × wall, the machine, not the "
+      "client, bounds the wall time. Every tool at its defaults; over HTTPS each is given the "
+      "CA (AWS_CA_BUNDLE, or rclone's --ca-cert as RCLONE_CA_CERT) and nothing else.")
     w("")
-    w("| case | tool | server | n | wall s (min–max) | CPU s | peak RSS MiB | server CPU s |")
-    w("|---|---|---|---|---|---|---|---|")
-    for case, title in CASES:
-        for server in ["seaweedfs", "discard"]:
-            for tool in ["s3up"] + PEERS:
-                m = med.get((case, server, tool))
-                if not m:
-                    continue
-                label = md(LABEL.get((case, tool), tool))
-                if case == "startup":
-                    w(f"| {title} | {label} | – | {m['n']} | {m['wall'] * 1000:.1f} ms | – | – | – |")
-                else:
-                    srv = "SeaweedFS" if server == "seaweedfs" else "s3up serve --discard"
-                    lo_hi = m["wall_range"]
-                    spread = f" ({lo_hi[0]:.2f}–{lo_hi[1]:.2f})" if lo_hi and m["n"] > 1 else ""
-                    w(f"| {title} | {label} | {srv} | {m['n']} | {fmt(m['wall'])}{spread} | "
-                      f"{fmt(m['cpu'])} | {fmt(m['rss'], 1)} | {fmt(m['scpu'])} |")
+    results_table(w, med)
     w("")
-
-    # ratios s3up ÷ best peer, per case and metric (SeaweedFS, same run)
-    ratios = {}
     w("## s3up ÷ best peer (SeaweedFS, same run; < 1 is better)")
     w("")
-    w("| case | wall | CPU | peak RSS |")
-    w("|---|---|---|---|")
-    for case, title in CASES:
-        server = "startup" if case == "startup" else "seaweedfs"
-        s = med.get((case, server, "s3up"))
-        if not s:
-            continue
-        cells = []
-        for metric, _name in METRICS:
-            best = None
-            for p in PEERS:
-                m = med.get((case, server, p))
-                if m and m.get(metric) is not None and (best is None or m[metric] < best[1]):
-                    best = (p, m[metric])
-            r = ratio_of(s.get(metric), best[1]) if best else None
-            ratios[(case, metric)] = (r, best[0] if best else None)
-            cells.append("–" if r is None else f"{r:.2f} (vs {best[0]})")
-        w(f"| {title} | " + " | ".join(cells) + " |")
+    ratios = ratios_table(w, rep)
     w("")
-
-    # targets of issue 10
-    def get(case, tool, metric, server="seaweedfs"):
-        m = med.get((case, server, tool))
-        return None if not m else m.get(metric)
-
-    targets = []
-
-    def target(name, value, limit, unit, detail):
-        if value is None or limit is None:
-            targets.append((name, "NOT MEASURED", detail))
-        else:
-            ok = value <= limit
-            targets.append((name, "MET" if ok else "NOT MET",
-                            f"{value:.3g}{unit} vs limit {limit:.3g}{unit}; {detail}"))
-
-    s_cpu, s5_cpu = get("big", "s3up", "cpu"), get("big", "s5cmd", "cpu")
-    target("1 GiB: client CPU ≤ 0.45 × s5cmd's", s_cpu,
-           None if s5_cpu is None else 0.45 * s5_cpu, " s", f"s5cmd {fmt(s5_cpu)} s")
-    peers_wall = [(p, get("big", p, "wall")) for p in PEERS if get("big", p, "wall") is not None]
-    fastest = min(peers_wall, key=lambda x: x[1]) if peers_wall else (None, None)
-    target("1 GiB: wall ≤ 1.0 × fastest peer's", get("big", "s3up", "wall"), fastest[1], " s",
-           f"fastest peer {fastest[0]}")
-    target("1 GiB: peak RSS ≤ 24 MiB", get("big", "s3up", "rss"), 24.0, " MiB", "")
-    s5_small = get("small", "s5cmd", "wall")
-    target("1,000 small files: wall ≤ 0.7 × s5cmd's", get("small", "s3up", "wall"),
-           None if s5_small is None else 0.7 * s5_small, " s", f"s5cmd {fmt(s5_small)} s")
-    target("tar --zstd: peak RSS ≤ 64 MiB", get("tar", "s3up", "rss"), 64.0, " MiB", "")
-    target("tar --zstd: CPU ≤ tar | zstd -1 | s5cmd pipe", get("tar", "s3up", "cpu"),
-           get("tar", "s5cmd", "cpu"), " s", "whole pipeline's user+sys")
-    st = get("startup", "s3up", "wall", server="startup")
-    target("start-up ≤ 5 ms", None if st is None else st * 1000, 5.0, " ms", "")
-
-    w("## Targets (issue 10)")
+    targets(rep, have_restore)
+    w("## Targets (issues 10, 15, 16, 21)")
     w("")
-    if (int(os.environ.get("BENCH_BIG_MIB", 1024)), int(os.environ.get("BENCH_SMALL_N", 1000))) != (1024, 1000):
+    if (_env_int("BENCH_BIG_MIB", 1024), _env_int("BENCH_SMALL_N", 1000)) != (1024, 1000):
         w("Smaller data than the targets are set for (quick mode): the verdicts are indicative only.")
         w("")
-    w("| target | verdict | numbers |")
-    w("|---|---|---|")
-    for name, verdict, detail in targets:
-        w(f"| {md(name)} | **{verdict}** | {detail} |")
+    w("| issue | target | verdict | numbers |")
+    w("|---|---|---|---|")
+    for issue, name, verdict, detail in rep.targets:
+        w(f"| {issue} | {md(name)} | **{verdict}** | {md(detail)} |")
     w("")
     if fails:
-        w("## Failed runs")
+        w("## Failed runs and verifications")
         w("")
         for f in fails:
             w("- " + " ".join(f))
@@ -381,20 +475,23 @@ def cmd_report(raw, outdir, meta=None):
 
 
 def svg(ratios):
-    """Grouped bars: per case, s3up ÷ best peer for wall, CPU and RSS; a line at 1.0."""
+    """Grouped bars: per case and protocol, s3up ÷ best peer for wall, CPU and RSS; a line at 1."""
     colors = {"wall": "#4e79a7", "cpu": "#f28e2b", "rss": "#59a14f"}
-    cases = [(c, t) for c, t in CASES if any(ratios.get((c, m))
-                                             and ratios[(c, m)][0] is not None
-                                             for m, _ in METRICS)]
-    vals = [ratios[k][0] for k in ratios if ratios[k][0] is not None]
-    top = max([1.5] + [v * 1.1 for v in vals])
-    top = min(top, 10.0)
-    W, H = 760, 420
-    left, right, topm, bottom = 60, 20, 50, 90
+    groups = []
+    for case, title in CASES:
+        for proto in ["-"] + PROTOS:
+            if any(ratios.get((case, proto, m), (None,))[0] is not None for m, _ in METRICS):
+                short = SHORT.get(case, title)
+                groups.append((case, proto, short if proto == "-" else f"{short}, {proto.upper()}"))
+    vals = [r[0] for r in ratios.values() if r[0] is not None]
+    top = min(max([1.5] + [v * 1.1 for v in vals]), 10.0)
+    left, right, topm, bottom = 70, 20, 50, 110
+    W = max(760, left + right + 100 * len(groups))
+    H = 440
     ph = H - topm - bottom
     pw = W - left - right
-    gw = pw / max(1, len(cases))
-    bw = gw / 5
+    gw = pw / max(1, len(groups))
+    bw = gw / 4
 
     def y(v):
         return topm + ph - min(v, top) / top * ph
@@ -411,29 +508,31 @@ def svg(ratios):
                    f'stroke="#ddd"/>')
         out.append(f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{v:.2f}</text>')
         v += step
-    for i, (case, title) in enumerate(cases):
-        x0 = left + i * gw + bw
+    for i, (case, proto, title) in enumerate(groups):
+        x0 = left + i * gw + bw / 2
         for j, (m, _name) in enumerate(METRICS):
-            r = ratios.get((case, m))
+            r = ratios.get((case, proto, m))
             if not r or r[0] is None:
                 continue
             x = x0 + j * bw
             out.append(f'<rect x="{x:.1f}" y="{y(r[0]):.1f}" width="{bw * 0.9:.1f}" '
                        f'height="{topm + ph - y(r[0]):.1f}" fill="{colors[m]}"/>')
             out.append(f'<text x="{x + bw * 0.45:.1f}" y="{y(r[0]) - 4:.1f}" '
-                       f'text-anchor="middle" font-size="11">{r[0]:.2f}</text>')
-            out.append(f'<text x="{x + bw * 0.45:.1f}" y="{topm + ph + 14:.1f}" '
-                       f'text-anchor="middle" font-size="9">{r[1]}</text>')
-        out.append(f'<text x="{left + i * gw + gw / 2:.1f}" y="{topm + ph + 32:.1f}" '
-                   f'text-anchor="middle">{title}</text>')
+                       f'text-anchor="middle" font-size="10">{r[0]:.2f}</text>')
+            out.append(f'<text x="{x + bw * 0.45:.1f}" y="{topm + ph + 12:.1f}" '
+                       f'text-anchor="middle" font-size="8">{r[1]}</text>')
+        cx = left + i * gw + gw / 2
+        cy = topm + ph + 22
+        out.append(f'<text x="{cx:.1f}" y="{cy:.1f}" text-anchor="end" font-size="10" '
+                   f'transform="rotate(-35 {cx:.1f} {cy:.1f})">{title}</text>')
     out.append(f'<line x1="{left}" x2="{W - right}" y1="{y(1.0):.1f}" y2="{y(1.0):.1f}" '
                f'stroke="black" stroke-dasharray="6,4"/>')
     out.append(f'<line x1="{left}" x2="{left}" y1="{topm}" y2="{topm + ph}" stroke="black"/>')
     for j, (m, name) in enumerate(METRICS):
         lx = left + j * 150
-        out.append(f'<rect x="{lx}" y="{H - 30}" width="12" height="12" fill="{colors[m]}"/>')
-        out.append(f'<text x="{lx + 18}" y="{H - 20}">{name}</text>')
-    out.append(f'<text x="{W - right}" y="{H - 20}" text-anchor="end" font-size="10">'
+        out.append(f'<rect x="{lx}" y="{H - 22}" width="12" height="12" fill="{colors[m]}"/>')
+        out.append(f'<text x="{lx + 18}" y="{H - 12}">{name}</text>')
+    out.append(f'<text x="{W - right}" y="{H - 12}" text-anchor="end" font-size="10">'
                f'under each bar: the best peer for that metric</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
