@@ -123,6 +123,23 @@ fn to_file(
     download::download_file(client, &job.source, Path::new(path), opts, control)
 }
 
+/// Copies `reader` to standard output in large writes, unbuffered: `Stdout` is line-buffered,
+/// which would scan every byte for newlines and write in small pieces.
+fn copy_to_stdout(reader: &mut dyn std::io::Read) -> std::io::Result<()> {
+    use std::os::fd::AsFd;
+    let mut out = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    let mut buf = vec![0u8; 256 << 10];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        out.write_all(&buf[..n])?;
+    }
+}
+
 /// One object to standard output, in order. A closed pipe (`| head`) ends quietly; a checksum
 /// mismatch found at the end is an error (the bytes are already out: check the exit status).
 fn to_stdout(
@@ -132,19 +149,21 @@ fn to_stdout(
     control: &Control,
     verbosity: Verbosity,
 ) -> Result<u8, Error> {
-    let stdout = std::io::stdout();
-    let result = download::download_stream(client, source, opts, control, |reader| {
-        let mut out = stdout.lock();
-        let copied = std::io::copy(reader, &mut out).and_then(|_| out.flush());
-        match copied {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-            Err(e) => Err(Error::Destination {
-                path: "standard output".into(),
-                source: e,
-            }),
-        }
-    });
+    let result =
+        download::download_stream(
+            client,
+            source,
+            opts,
+            control,
+            |reader| match copy_to_stdout(reader) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+                Err(e) => Err(Error::Destination {
+                    path: "standard output".into(),
+                    source: e,
+                }),
+            },
+        );
     match result {
         Ok((true, report)) => {
             output::downloaded(verbosity, source, "-", &report, true);
