@@ -682,8 +682,16 @@ fn usage_errors_exit_2() {
     for (args, expected) in [
         (vec![], "give the archive to restore"),
         (
-            vec!["s3://bucket/key.tar.zst", "-C", "x"],
-            "restoring from S3 needs the download engine",
+            vec!["s3://bucket/backups/", "-C", "x"],
+            "name the archive's object, not a prefix",
+        ),
+        (
+            vec!["archive.tar", "-C", "x", "--verify-first"],
+            "--verify-first is for archives in S3",
+        ),
+        (
+            vec!["s3://bucket/key.tar.zst", "--concurrency", "0"],
+            "--concurrency 0",
         ),
     ] {
         let out = restore(&args);

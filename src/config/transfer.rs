@@ -154,6 +154,10 @@ pub(crate) fn download_options(
     s3: &S3Settings,
 ) -> Result<DownloadOptions, Error> {
     check_download_flags(t)?;
+    download_options_of(t, s3)
+}
+
+fn download_options_of(t: &TransferFlags, s3: &S3Settings) -> Result<DownloadOptions, Error> {
     let defaults = DownloadOptions::default();
     let part_size = size_flag("part-size", t.part_size.as_ref())?
         .or(s3.multipart_chunksize)
@@ -185,6 +189,10 @@ pub(crate) fn download_options(
 pub(crate) fn check_download_flags(t: &TransferFlags) -> Result<(), Error> {
     let upload_only = upload_only_flags(t);
     if upload_only.is_empty() {
+        // The values given on the command line, checked before credentials are looked for.
+        let no_profile = S3Settings::default();
+        download_options_of(t, &no_profile)?;
+        rate_limit(t, &no_profile)?;
         return Ok(());
     }
     Err(Error::Usage(format!(
