@@ -16,7 +16,7 @@ mod ordered;
 mod plan;
 pub(crate) mod targets;
 
-use std::io::Read;
+use std::io::BufRead;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
@@ -102,7 +102,7 @@ pub fn download_stream<T>(
     source: &Source,
     opts: &DownloadOptions,
     control: &Control,
-    consume: impl FnOnce(&mut dyn Read) -> Result<T, Error>,
+    consume: impl FnOnce(&mut dyn BufRead) -> Result<T, Error>,
 ) -> Result<(T, DownloadReport), Error> {
     let mut value = None;
     let report = measured(client, source, opts, |plan| {

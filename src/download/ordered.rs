@@ -5,7 +5,7 @@
 //! object. The reader's bytes are verified as they pass; the verdict comes once the whole
 //! object went through.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use super::check::InOrder;
@@ -76,7 +76,7 @@ pub(crate) fn stream<T>(
     plan: &Plan,
     opts: &DownloadOptions,
     control: &Control,
-    consume: impl FnOnce(&mut dyn Read) -> Result<T, Error>,
+    consume: impl FnOnce(&mut dyn BufRead) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let pieces = pieces(&plan.segments, opts.part_size);
     let shared = Shared {
@@ -194,8 +194,16 @@ impl Reader<'_> {
 
     /// Reads what the consumer left, then compares the checksum.
     fn finish(&mut self) -> Result<(), Error> {
-        let mut rest = [0u8; 64 * 1024];
-        while self.read(&mut rest).map_err(|_| self.failure())? > 0 {}
+        loop {
+            let left = match self.fill_buf() {
+                Ok(rest) => rest.len(),
+                Err(_) => return Err(self.failure()),
+            };
+            if left == 0 {
+                break;
+            }
+            self.consume(left);
+        }
         let verifier = self.verifier.take();
         match verifier.map(InOrder::finish) {
             Some(Err(what)) => Err(super::mismatch(self.source, &what)),
@@ -215,8 +223,10 @@ impl Reader<'_> {
     }
 }
 
-impl Read for Reader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+// The consumer borrows each piece's bytes in place (`fill_buf`), so a copy to standard output
+// costs no copy of its own; `read` is `fill_buf` plus one copy, for consumers that need `Read`.
+impl BufRead for Reader<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         while self.pos >= self.current.len() {
             if !self.current.is_empty() {
                 let done = std::mem::take(&mut self.current);
@@ -233,16 +243,30 @@ impl Read for Reader<'_> {
                 }
                 None => {
                     self.current = Vec::new();
-                    return Ok(0);
+                    self.pos = 0;
+                    return Ok(&[]);
                 }
             }
         }
-        let n = buf.len().min(self.current.len() - self.pos);
-        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        Ok(&self.current[self.pos..])
+    }
+
+    /// The bytes consumed are the ones the verifier sees, in order.
+    fn consume(&mut self, amount: usize) {
+        let end = (self.pos + amount).min(self.current.len());
         if let Some(v) = self.verifier.as_mut() {
-            v.update(&buf[..n]);
+            v.update(&self.current[self.pos..end]);
         }
-        self.pos += n;
+        self.pos = end;
+    }
+}
+
+impl Read for Reader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = buf.len().min(available.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
         Ok(n)
     }
 }

@@ -125,18 +125,21 @@ fn to_file(
 
 /// Copies `reader` to standard output in large writes, unbuffered: `Stdout` is line-buffered,
 /// which would scan every byte for newlines and write in small pieces.
-fn copy_to_stdout(reader: &mut dyn std::io::Read) -> std::io::Result<()> {
+fn copy_to_stdout(reader: &mut dyn std::io::BufRead) -> std::io::Result<()> {
     use std::os::fd::AsFd;
     let mut out = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
-    let mut buf = vec![0u8; 256 << 10];
     loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
+        // Written straight from the downloaded piece: no copy in between.
+        let n = match reader.fill_buf() {
+            Ok([]) => return Ok(()),
+            Ok(bytes) => {
+                out.write_all(bytes)?;
+                bytes.len()
+            }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        out.write_all(&buf[..n])?;
+        reader.consume(n);
     }
 }
 
