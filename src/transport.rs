@@ -15,8 +15,9 @@ use crate::body::{Body, Sink};
 
 /// Largest response body read into memory: S3 answers with small XML documents.
 const MAX_RESPONSE_BODY: u64 = 64 * 1024 * 1024;
-/// Bodies streamed into a sink are read in chunks of this size.
-const STREAM_CHUNK: usize = 256 * 1024;
+/// Bodies streamed into a sink are read in chunks of this size: ureq hands over at most its
+/// input buffer (128 KiB) a read, and a download holds one chunk per connection.
+const STREAM_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct TransportOptions {
