@@ -7,7 +7,7 @@
 //!
 //! - `plan`: HeadObject(s) and the pieces; `check`: the verification; `fetch`: one piece;
 //! - `file`: into a temporary file, renamed over the destination only once verified;
-//! - `ordered`: in order, memory bounded by `(concurrency + 1) × part size`.
+//! - `ordered`: in order, memory bounded by `concurrency × part size`.
 
 mod check;
 mod fetch;

@@ -1,9 +1,10 @@
 //! A download read in order (standard output, a restore): pieces are fetched in parallel into
-//! buffers and handed to the reader in object order. At most `concurrency + 1` pieces are
+//! buffers and handed to the reader in object order. At most `concurrency` pieces are
 //! dispatched and not yet read through (the reader's current piece included), in buffers that
-//! are reused, so memory stays within `(concurrency + 1) × part size` however large the
-//! object. The reader's bytes are verified as they pass; the verdict comes once the whole
-//! object went through.
+//! are reused, so memory stays within `concurrency × part size` however large the object. (It
+//! was `concurrency + 1`: one more buffer, 8 MiB more, and no faster, measured to /dev/null.)
+//! The reader's bytes are verified as they pass; the verdict comes once the whole object went
+//! through.
 
 use std::io::{BufRead, Read};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -82,7 +83,7 @@ pub(crate) fn stream<T>(
     let shared = Shared {
         state: Mutex::new(State::default()),
         changed: Condvar::new(),
-        ahead: opts.concurrency.max(1) + 1,
+        ahead: opts.concurrency.max(1),
     };
     let workers = opts.concurrency.clamp(1, pieces.len().max(1));
     std::thread::scope(|s| {
