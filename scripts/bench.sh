@@ -8,6 +8,8 @@
 #   BENCH_QUICK=1 scripts/bench.sh   smoke test: 1 run, small data (128 MiB file, 100 small files,
 #                                    a 50 MiB tree, a 512 MiB stream, 20 start-ups); ~5 minutes
 #   BENCH_S3UP=FILE                  measure that s3up binary instead of building one
+#   BENCH_CASES="get cat"            only these of: big small tar get cat restore startup stream
+#                                    (the report says NOT MEASURED for the others' targets)
 #
 # Cases, each tool with its default settings, tools alternated within every run, each case over
 # HTTP and HTTPS (the order of the two alternated too) unless said otherwise:
@@ -19,6 +21,9 @@
 #   get      download the 1 GiB object to a file: s3up cp | aws s3 cp | s5cmd cp | rclone copyto
 #   cat      download it to standard output, into /dev/null:
 #                                              s3up cp OBJ - | aws s3 cp OBJ - | s5cmd cat | rclone cat
+#            and, in both, a reference that is not a peer: curl, one GET of a presigned URL
+#            (signed by s3up presign, outside the measurement) with no verification and no
+#            parallelism: what receiving the bytes costs (the floor under the CPU targets)
 #   restore  (HTTP; once s3up has `restore` from s3://) the tree's .tar.zst into a directory:
 #                                              s3up restore  against  aws s3 cp OBJ - | zstd -d | tar -x
 #   startup  --version (hyperfine -N, median; a timed loop if hyperfine cannot be installed)
@@ -65,12 +70,19 @@ else
 fi
 SMALL_KIB=64
 RUN_TIMEOUT=${BENCH_TIMEOUT:-900} # seconds, each measured command
+ALL_CASES="big small tar get cat restore startup stream"
+SELECTED=${BENCH_CASES:-$ALL_CASES}
+# wanted CASE: whether this run measures it.
+wanted() { [[ " $SELECTED " == *" $1 "* ]]; }
 
 say() { printf '\n==== %s ====\n' "$*"; }
 die() {
     printf 'FAILED: %s\n' "$*" >&2
     exit 1
 }
+for c in $SELECTED; do
+    [[ " $ALL_CASES " == *" $c "* ]] || die "BENCH_CASES: unknown case $c (known: $ALL_CASES)"
+done
 
 _apt_updated=0
 apt_install() {
@@ -287,13 +299,16 @@ export RCLONE_CONFIG_SW_ENDPOINT=$SW RCLONE_CONFIG_SW_REGION=us-east-1
 # set_proto http|https: the protocol of the runs that follow. Over HTTPS every client is given
 # the CA bundle (and rclone's remote the HTTPS endpoint); over HTTP nothing of it is set.
 PROTO=http
+CURL_TLS=()
 set_proto() {
     PROTO=$1
     if [ "$PROTO" = https ]; then
         export AWS_CA_BUNDLE=$TLS/bundle.pem RCLONE_CA_CERT=$TLS/bundle.pem RCLONE_CONFIG_SW_ENDPOINT=$SWS
+        CURL_TLS=(--cacert "$TLS/bundle.pem")
     else
         unset AWS_CA_BUNDLE RCLONE_CA_CERT
         export RCLONE_CONFIG_SW_ENDPOINT=$SW
+        CURL_TLS=()
     fi
 }
 # endpoint SERVER: its URL for $PROTO.
@@ -553,6 +568,7 @@ measure_get() { # SERVER TOOL RUN: to a file
     aws) timed get "$s" "$t" "$r" "$AWS" --endpoint-url "$ep" s3 cp "s3://$BUCKET/$DL_KEY" "$dst" ;;
     s5cmd) timed get "$s" "$t" "$r" "$S5CMD" --endpoint-url "$ep" cp "s3://$BUCKET/$DL_KEY" "$dst" ;;
     rclone) timed get "$s" "$t" "$r" "$RCLONE" copyto "sw:$BUCKET/$DL_KEY" "$dst" ;;
+    curl) timed get "$s" "$t" "$r" curl -sSf "${CURL_TLS[@]}" -o "$dst" "$(presigned "$ep")" ;;
     esac || { rm -f "$dst"; return 0; }
     if cmp -s "$DATA/big.bin" "$dst"; then
         echo "  ok: the downloaded file is byte-identical"
@@ -562,6 +578,9 @@ measure_get() { # SERVER TOOL RUN: to a file
     rm -f "$dst"
 }
 
+# presigned ENDPOINT: a GET URL of the download object for curl (the reference), valid 2 hours.
+presigned() { timeout 60 "$S3UP" presign --expires-in 7200 --endpoint-url "$1" "s3://$BUCKET/$DL_KEY"; }
+
 # cat_cmd TOOL ENDPOINT: the command that writes the object to standard output.
 cat_cmd() {
     case $1 in
@@ -569,6 +588,7 @@ cat_cmd() {
     aws) CMD=("$AWS" --endpoint-url "$2" s3 cp "s3://$BUCKET/$DL_KEY" -) ;;
     s5cmd) CMD=("$S5CMD" --endpoint-url "$2" cat "s3://$BUCKET/$DL_KEY") ;;
     rclone) CMD=("$RCLONE" cat "sw:$BUCKET/$DL_KEY") ;;
+    curl) CMD=(curl -sSf "${CURL_TLS[@]}" "$(presigned "$2")") ;;
     esac
 }
 declare -A CAT_CHECKED=()
@@ -615,34 +635,40 @@ measure_restore() { # SERVER TOOL RUN
 }
 
 # ---------------------------------------------------------------------------------------------
-say "start-up (--version)"
-startup() { # TOOL RUNS CMD...
-    local t=$1 n=$2 ms
-    shift 2
-    if command -v hyperfine >/dev/null 2>&1; then
-        timeout 600 hyperfine -N --warmup 5 --runs "$n" --export-json "$WORK/hf.json" "$*" >"$LOGS/startup.$t.log" 2>&1 ||
-            { record startup startup "$t" 1 "exit-$?"; return 0; }
-        ms=$(python3 "$HELPER" hyperfine "$WORK/hf.json")
-    else
-        local t0 t1 i
-        t0=$(date +%s%N)
-        for ((i = 0; i < n; i++)); do timeout 60 "$@" >/dev/null 2>&1; done
-        t1=$(date +%s%N)
-        ms=$(python3 -c "print('%.3f' % (($t1 - $t0) / 1e6 / $n))")
-    fi
-    printf 'startup\tstartup\t-\t%s\t1\t%s\t-\t-\t-\tok\t-\n' "$t" "$(python3 -c "print($ms / 1000)")" >>"$RAW"
-    echo "  $t: $ms ms (median of $n)"
-}
-startup s3up "$STARTUP_RUNS" "$S3UP" --version
-startup s5cmd "$STARTUP_RUNS" "$S5CMD" version
-startup rclone "$STARTUP_RUNS" "$RCLONE" --version
-startup aws $((STARTUP_RUNS / 5)) "$AWS" --version
+if wanted startup; then
+    say "start-up (--version)"
+    startup() { # TOOL RUNS CMD...
+        local t=$1 n=$2 ms
+        shift 2
+        if command -v hyperfine >/dev/null 2>&1; then
+            timeout 600 hyperfine -N --warmup 5 --runs "$n" --export-json "$WORK/hf.json" "$*" >"$LOGS/startup.$t.log" 2>&1 ||
+                { record startup startup "$t" 1 "exit-$?"; return 0; }
+            ms=$(python3 "$HELPER" hyperfine "$WORK/hf.json")
+        else
+            local t0 t1 i
+            t0=$(date +%s%N)
+            for ((i = 0; i < n; i++)); do timeout 60 "$@" >/dev/null 2>&1; done
+            t1=$(date +%s%N)
+            ms=$(python3 -c "print('%.3f' % (($t1 - $t0) / 1e6 / $n))")
+        fi
+        printf 'startup\tstartup\t-\t%s\t1\t%s\t-\t-\t-\tok\t-\n' "$t" "$(python3 -c "print($ms / 1000)")" >>"$RAW"
+        echo "  $t: $ms ms (median of $n)"
+    }
+    startup s3up "$STARTUP_RUNS" "$S3UP" --version
+    startup s5cmd "$STARTUP_RUNS" "$S5CMD" version
+    startup rclone "$STARTUP_RUNS" "$RCLONE" --version
+    startup aws $((STARTUP_RUNS / 5)) "$AWS" --version
+fi
 
 say "objects the downloads read, and warm-up"
-timeout 600 "$S3UP" cp --only-show-errors --endpoint-url "$SW" "$DATA/big.bin" "s3://$BUCKET/$DL_KEY" ||
-    die "could not upload the object the downloads read"
-s5_sw cat "s3://$BUCKET/$DL_KEY" | cmp -s - "$DATA/big.bin" || die "the object the downloads read differs from its file"
-if [ "$HAVE_RESTORE" = 1 ]; then
+if wanted get || wanted cat; then
+    timeout 600 "$S3UP" cp --only-show-errors --endpoint-url "$SW" "$DATA/big.bin" "s3://$BUCKET/$DL_KEY" ||
+        die "could not upload the object the downloads read"
+    s5_sw cat "s3://$BUCKET/$DL_KEY" | cmp -s - "$DATA/big.bin" || die "the object the downloads read differs from its file"
+fi
+if ! wanted restore; then
+    :
+elif [ "$HAVE_RESTORE" = 1 ]; then
     timeout 600 "$S3UP" tar --zstd --only-show-errors --endpoint-url "$SW" -C "$DATA" tree "s3://$BUCKET/$RESTORE_KEY" ||
         die "could not upload the archive the restores read"
     s5_sw cat "s3://$BUCKET/$RESTORE_KEY" | zstd -dc | tar -tf - | sed 's#/$##' | sort | cmp -s - "$WORK/tree.list" ||
@@ -669,12 +695,13 @@ tools() {
     case $1.$PROTO in
     big.http) echo s3up aws s5cmd rclone s3up@discard s3up@store ;;
     big.* | small.* | tar.*) echo s3up aws s5cmd rclone s3up@discard ;;
-    get.* | cat.*) echo s3up aws s5cmd rclone ;;
+    get.* | cat.*) echo s3up aws s5cmd rclone curl ;;
     restore.http) echo s3up aws ;;
     esac
 }
-CASES=(big small tar get cat)
-[ "$HAVE_RESTORE" = 1 ] && CASES+=(restore)
+CASES=()
+for c in big small tar get cat; do wanted "$c" && CASES+=("$c"); done
+[ "$HAVE_RESTORE" = 1 ] && wanted restore && CASES+=(restore)
 # Runs: in each, every tool once per case and protocol, the order rotated from run to run.
 for ((run = 1; run <= RUNS; run++)); do
     for c in "${CASES[@]}"; do
@@ -699,44 +726,48 @@ set_proto http
 T_RUNS=$(($(date +%s) - T_START))
 
 # ---------------------------------------------------------------------------------------------
-say "stream: peak RSS of a large download to standard output"
-# The object lives in the storing `s3up serve`; while it completes a multipart upload it may hold
-# the parts and the object at once, so ask for 2 × the size free (and 4 GiB to spare, the disk
-# is shared); else halve the size until it fits, and say so.
-free_mib=$(($(df -Pk "$WORK" | awk 'NR == 2 { print $4 }') / 1024))
 stream_mib=$STREAM_MIB
-while [ "$stream_mib" -gt 256 ] && [ $((stream_mib * 2 + 4096)) -gt "$free_mib" ]; do
-    stream_mib=$((stream_mib / 2))
-done
-STREAM_NOTE="stream: a $stream_mib MiB object"
-[ "$stream_mib" = "$STREAM_MIB" ] ||
-    STREAM_NOTE="$STREAM_NOTE (not the $STREAM_MIB MiB asked for: $free_mib MiB free on the disk)"
-echo "$STREAM_NOTE"
-# Deterministic, incompressible and never repeating: AES-128-CTR of zeros.
-stream_gen() {
-    openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv 00000000000000000000000000000000 -in /dev/zero 2>/dev/null |
-        head -c $((stream_mib * 1048576)) || [ "${PIPESTATUS[1]}" = 0 ]
-}
-STREAM_KEY=stream/object.bin
-want=$(stream_gen | sha256sum | cut -d' ' -f1)
-t0=$(date +%s)
-if ! stream_gen | timeout 3600 "$S3UP" cp --only-show-errors --endpoint-url "$STORE_URL" - "s3://$BUCKET/$STREAM_KEY" \
-    >"$LOGS/stream-upload.log" 2>&1; then
-    tail -n 5 "$LOGS/stream-upload.log"
-    verify_fail "stream: the $stream_mib MiB upload to s3up serve failed"
-else
-    echo "uploaded $stream_mib MiB in $(($(date +%s) - t0)) s"
-    TIMED_STDOUT=/dev/null timed stream store s3up 1 "$S3UP" cp --endpoint-url "$STORE_URL" "s3://$BUCKET/$STREAM_KEY" - || true
-    if timed_sh stream-sha store s3up 1 "$PIPE_SHA" "$WORK/stream.sha" \
-        "$S3UP" cp --endpoint-url "$STORE_URL" "s3://$BUCKET/$STREAM_KEY" -; then
-        if [ "$(cat "$WORK/stream.sha")" = "$want" ]; then
-            echo "  ok: the $stream_mib MiB streamed to sha256sum has the source's SHA-256"
-        else
-            verify_fail "stream: the SHA-256 of what s3up wrote differs from the source's"
+STREAM_NOTE="stream: not measured (BENCH_CASES)"
+if wanted stream; then
+    say "stream: peak RSS of a large download to standard output"
+    # The object lives in the storing `s3up serve`; while it completes a multipart upload it may hold
+    # the parts and the object at once, so ask for 2 × the size free (and 4 GiB to spare, the disk
+    # is shared); else halve the size until it fits, and say so.
+    free_mib=$(($(df -Pk "$WORK" | awk 'NR == 2 { print $4 }') / 1024))
+    stream_mib=$STREAM_MIB
+    while [ "$stream_mib" -gt 256 ] && [ $((stream_mib * 2 + 4096)) -gt "$free_mib" ]; do
+        stream_mib=$((stream_mib / 2))
+    done
+    STREAM_NOTE="stream: a $stream_mib MiB object"
+    [ "$stream_mib" = "$STREAM_MIB" ] ||
+        STREAM_NOTE="$STREAM_NOTE (not the $STREAM_MIB MiB asked for: $free_mib MiB free on the disk)"
+    echo "$STREAM_NOTE"
+    # Deterministic, incompressible and never repeating: AES-128-CTR of zeros.
+    stream_gen() {
+        openssl enc -aes-128-ctr -nosalt -K 000102030405060708090a0b0c0d0e0f -iv 00000000000000000000000000000000 -in /dev/zero 2>/dev/null |
+            head -c $((stream_mib * 1048576)) || [ "${PIPESTATUS[1]}" = 0 ]
+    }
+    STREAM_KEY=stream/object.bin
+    want=$(stream_gen | sha256sum | cut -d' ' -f1)
+    t0=$(date +%s)
+    if ! stream_gen | timeout 3600 "$S3UP" cp --only-show-errors --endpoint-url "$STORE_URL" - "s3://$BUCKET/$STREAM_KEY" \
+        >"$LOGS/stream-upload.log" 2>&1; then
+        tail -n 5 "$LOGS/stream-upload.log"
+        verify_fail "stream: the $stream_mib MiB upload to s3up serve failed"
+    else
+        echo "uploaded $stream_mib MiB in $(($(date +%s) - t0)) s"
+        TIMED_STDOUT=/dev/null timed stream store s3up 1 "$S3UP" cp --endpoint-url "$STORE_URL" "s3://$BUCKET/$STREAM_KEY" - || true
+        if timed_sh stream-sha store s3up 1 "$PIPE_SHA" "$WORK/stream.sha" \
+            "$S3UP" cp --endpoint-url "$STORE_URL" "s3://$BUCKET/$STREAM_KEY" -; then
+            if [ "$(cat "$WORK/stream.sha")" = "$want" ]; then
+                echo "  ok: the $stream_mib MiB streamed to sha256sum has the source's SHA-256"
+            else
+                verify_fail "stream: the SHA-256 of what s3up wrote differs from the source's"
+            fi
         fi
     fi
+    remove stream/ s5_store
 fi
-remove stream/ s5_store
 T_TOTAL=$(($(date +%s) - T_START))
 
 # ---------------------------------------------------------------------------------------------
@@ -745,7 +776,7 @@ say "results"
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ); s3up $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src test-server Cargo.toml Cargo.lock 2>/dev/null || echo ' (+ uncommitted changes)'), binary: $S3UP_FROM ($(file -b "$S3UP" | grep -o 'statically linked\|dynamically linked' || echo '?'))"
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(free -g | awk '/^Mem:/{print $2}') GiB, Linux $(uname -r)"
     echo "load average (1, 5, 15 min) before the runs: $LOAD_START; after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise to wall times)"
-    echo "runs: $RUNS$([ "$QUICK" = 1 ] && echo ' (quick mode)'); data: ${BIG_MIB} MiB file, $SMALL_N × $SMALL_KIB KiB, tree of $TREE_FILES files / $((TREE_BYTES / 1048576)) MiB; $STREAM_NOTE"
+    echo "runs: $RUNS$([ "$QUICK" = 1 ] && echo ' (quick mode)'); cases: $SELECTED; data: ${BIG_MIB} MiB file, $SMALL_N × $SMALL_KIB KiB, tree of $TREE_FILES files / $((TREE_BYTES / 1048576)) MiB; $STREAM_NOTE"
     echo "duration: $((T_RUNS / 60)) min $((T_RUNS % 60)) s for the runs, $((T_TOTAL / 60)) min $((T_TOTAL % 60)) s with the stream case (set-up, data and build not counted)"
     echo "HTTPS: SeaweedFS with a certificate of a CA made by this run; clients given that CA only (AWS_CA_BUNDLE for aws-cli, s5cmd and s3up; RCLONE_CA_CERT, i.e. --ca-cert, for rclone), each checked to refuse an unrelated CA and no CA"
     [ "$HAVE_RESTORE" = 1 ] || echo "restore: not measured (this s3up has no 'restore' from s3://)"
