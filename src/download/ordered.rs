@@ -224,8 +224,8 @@ impl Reader<'_> {
     }
 }
 
-// The consumer borrows each piece's bytes in place (`fill_buf`), so a copy to standard output
-// costs no copy of its own; `read` is `fill_buf` plus one copy, for consumers that need `Read`.
+// The consumer borrows each piece's bytes in place (`fill_buf`): standard output is written
+// straight from the piece. `read` is `fill_buf` plus one copy, for consumers that need `Read`.
 impl BufRead for Reader<'_> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         while self.pos >= self.current.len() {
